@@ -1,0 +1,1 @@
+"""Assets that run in or around sandboxes (the load generator runs in its own process)."""

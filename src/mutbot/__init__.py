@@ -1,0 +1,3 @@
+"""mutbot: measure candidate changes to a deployment pipeline and propose the better ones."""
+
+__version__ = "0.1.0"

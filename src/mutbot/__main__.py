@@ -1,0 +1,3 @@
+from mutbot.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,83 @@
+"""What every sandbox backend provides: build, test, start an instance, sample its usage."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from mutbot.config import Sandbox
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """What the build stage produced for one side of a comparison."""
+
+    ref: str  # image id (docker) or the project folder (local)
+    project_dir: Path
+    image_size_mb: float | None
+    build_seconds: float
+
+
+@dataclass(frozen=True)
+class Sample:
+    at: float  # epoch seconds
+    cpu_seconds: float  # cumulative CPU time of the service
+    memory_bytes: int  # working-set memory (page cache excluded)
+
+
+class Instance(Protocol):
+    """One running copy of the service, fresh for each trial."""
+
+    url: str
+
+    def failure(self) -> str | None:
+        """None while running; otherwise why it stopped ("crashed: exit code 1", ...)."""
+
+    def start_sampling(self) -> None: ...
+
+    def stop_sampling(self) -> list[Sample]: ...
+
+    def stop(self) -> None:
+        """Save logs and remove everything this instance made; safe to call twice."""
+
+
+class Backend(Protocol):
+    name: str
+    guarantees: str  # one line for the PR body: what isolation this backend gives
+
+    def build(self, project_dir: Path, tag: str, log: Path) -> Artifact: ...
+
+    def run_tests(self, artifact: Artifact, command: str, timeout: float, log: Path) -> None:
+        """Raise StageFailure('tests', reason) when the tests fail or time out."""
+
+    def start(self, artifact: Artifact, log: Path) -> Instance: ...
+
+    def close(self) -> None:
+        """Remove every container, network, image and process this backend made."""
+
+
+@dataclass(frozen=True)
+class CorePlan:
+    """Service and load generator on different cores when the machine has enough of them."""
+
+    service: tuple[int, ...] | None
+    load: tuple[int, ...] | None
+
+
+def plan_cores(cpus: float, available: list[int]) -> CorePlan:
+    need = max(1, int(-(-cpus // 1)))  # ceil
+    if len(available) < need + 1:
+        return CorePlan(service=None, load=None)
+    return CorePlan(
+        service=tuple(available[-need:]), load=tuple(available[: len(available) - need])
+    )
+
+
+@dataclass(frozen=True)
+class BackendSpec:
+    """A registry entry: how to tell whether a backend works here, and how to make one."""
+
+    available: Callable[[], str | None]  # None when usable; otherwise why not
+    create: Callable[[Sandbox, str, CorePlan], Backend]

@@ -1,0 +1,275 @@
+"""Docker backend (docker-py): images built from the worktree, containers with the configured
+limits on a per-run internal network (no route out) that only this host can reach."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+import requests.exceptions
+
+from mutbot.backends.base import Artifact, CorePlan, Sample
+from mutbot.config import Sandbox
+from mutbot.errors import SandboxError, StageFailure
+from mutbot.units import format_size
+
+LABEL = "mutbot.run"
+OWNER = "mutbot.owner"  # host:pid of the run that made it
+
+
+def reap_orphans(client: Any) -> list[str]:
+    """Remove what runs killed too hard to clean up (SIGKILL, power loss) left on this host."""
+    host, selector = os.uname().nodename, {"label": OWNER}
+    found = [
+        *((c, c.labels) for c in client.containers.list(all=True, filters=selector)),
+        *((n, n.attrs.get("Labels") or {}) for n in client.networks.list(filters=selector)),
+    ]
+    removed = []
+    for obj, labels in found:
+        name, _, pid = str(labels.get(OWNER, "")).rpartition(":")
+        if name == host and pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(docker.errors.APIError):
+                obj.remove(**({"force": True} if hasattr(obj, "kill") else {}))
+                removed.append(str(obj.name))
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def available() -> str | None:
+    try:
+        docker.from_env(timeout=5).ping()
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+        return f"no Docker engine answers ({type(exc).__name__})"
+    return None
+
+
+def _tail(text: str, lines: int = 1) -> str:
+    rows = [row.strip() for row in text.splitlines() if row.strip()]
+    return " | ".join(rows[-lines:])[:300] if rows else "no output"
+
+
+class DockerBackend:
+    name = "docker"
+
+    def __init__(self, sandbox: Sandbox, run_id: str, cores: CorePlan) -> None:
+        self.sandbox = sandbox
+        self.run_id = run_id
+        self.cores = cores
+        self.client = docker.from_env(timeout=120)
+        self.labels = {LABEL: run_id, OWNER: f"{os.uname().nodename}:{os.getpid()}"}
+        reap_orphans(self.client)
+        self._network: Any = None
+        isolation = (
+            "an internal network with no route out"
+            if sandbox.network == "isolated"
+            else "the default bridge (outbound network NOT blocked)"
+        )
+        self.guarantees = (
+            f"Docker container, {sandbox.cpus:g} CPU, {format_size(sandbox.memory)} memory "
+            f"(no swap), {isolation}, no host environment or secrets passed in"
+        )
+
+    # --- build and tests -------------------------------------------------------------------
+
+    def build(self, project_dir: Path, tag: str, log: Path) -> Artifact:
+        context = (project_dir / self.sandbox.context).resolve()
+        dockerfile = os.path.relpath(project_dir / self.sandbox.dockerfile, context)
+        started = time.monotonic()
+        last_error = ""
+        with log.open("w", encoding="utf-8") as out:
+            try:
+                for chunk in self.client.api.build(
+                    path=str(context),
+                    dockerfile=dockerfile,
+                    tag=tag,
+                    rm=True,
+                    forcerm=True,
+                    decode=True,
+                    labels=self.labels,
+                    pull=False,
+                ):
+                    if "stream" in chunk:
+                        out.write(chunk["stream"])
+                    if "error" in chunk:
+                        last_error = str(chunk["error"]).strip()
+                        out.write(last_error + "\n")
+            except docker.errors.APIError as exc:
+                last_error = str(exc.explanation or exc)
+                out.write(last_error + "\n")
+        if last_error:
+            raise StageFailure("build", f"build failed: {_tail(last_error)}")
+        image = self.client.images.get(tag)
+        return Artifact(
+            ref=image.id,
+            project_dir=project_dir,
+            image_size_mb=image.attrs["Size"] / 1024**2,
+            build_seconds=time.monotonic() - started,
+        )
+
+    def run_tests(self, artifact: Artifact, command: str, timeout: float, log: Path) -> None:
+        container = self.client.containers.run(
+            artifact.ref,
+            [command],
+            entrypoint=["sh", "-c"],
+            detach=True,
+            network_mode="none",
+            labels=self.labels,
+            **self._limits(),
+        )
+        try:
+            try:
+                code = container.wait(timeout=timeout)["StatusCode"]
+            except requests.exceptions.RequestException:
+                container.kill()
+                raise StageFailure("tests", f"timed out after {timeout:g}s") from None
+            output = container.logs().decode("utf-8", "replace")
+            log.write_text(output, encoding="utf-8")
+            container.reload()
+            if container.attrs["State"].get("OOMKilled"):
+                raise StageFailure("tests", "tests killed for memory")
+            if code != 0:
+                raise StageFailure("tests", f"tests failed (exit code {code}): {_tail(output)}")
+        finally:
+            container.remove(force=True)
+
+    # --- service instances -----------------------------------------------------------------
+
+    def start(self, artifact: Artifact, log: Path) -> DockerInstance:
+        port = self.sandbox.port
+        options: dict[str, Any] = {}
+        if self.sandbox.network == "isolated":
+            options["network"] = self._isolated_network().name
+        else:
+            options["ports"] = {f"{port}/tcp": ("127.0.0.1", None)}
+        try:
+            container = self.client.containers.run(
+                artifact.ref, detach=True, labels=self.labels, **self._limits(), **options
+            )
+        except docker.errors.APIError as exc:
+            raise StageFailure("start", f"cannot start: {exc.explanation or exc}") from exc
+        container.reload()
+        if self.sandbox.network == "isolated":
+            address = container.attrs["NetworkSettings"]["Networks"][options["network"]]
+            url = f"http://{address['IPAddress']}:{port}"
+        else:
+            binding = container.attrs["NetworkSettings"]["Ports"][f"{port}/tcp"][0]
+            url = f"http://127.0.0.1:{binding['HostPort']}"
+        return DockerInstance(container, url, log, self.sandbox.memory)
+
+    def close(self) -> None:
+        """Remove by label, so objects whose creation was interrupted are found too."""
+        selector = {"label": f"{LABEL}={self.run_id}"}
+        for container in self.client.containers.list(all=True, filters=selector):
+            container.remove(force=True)
+        for network in self.client.networks.list(filters=selector):
+            network.remove()
+        for image in self.client.images.list(filters=selector):
+            # an image shared with another tag stays, and so do its layers for the cache
+            with contextlib.suppress(docker.errors.APIError):
+                self.client.images.remove(image.id, force=True)
+
+    def _limits(self) -> dict[str, Any]:
+        limits: dict[str, Any] = {
+            "mem_limit": self.sandbox.memory,
+            "memswap_limit": self.sandbox.memory,
+            "nano_cpus": int(self.sandbox.cpus * 1e9),
+            "pids_limit": 1024,
+            "security_opt": ["no-new-privileges"],
+            "environment": {},
+        }
+        if self.cores.service:
+            limits["cpuset_cpus"] = ",".join(map(str, self.cores.service))
+        return limits
+
+    def _isolated_network(self) -> Any:
+        if self._network is None:
+            self._network = self.client.networks.create(
+                f"mutbot-{self.run_id}", driver="bridge", internal=True, labels=self.labels
+            )
+        return self._network
+
+
+class DockerInstance:
+    def __init__(self, container: Any, url: str, log: Path, memory: int) -> None:
+        self.container = container
+        self.url = url
+        self._log = log
+        self._memory = memory
+        self._samples: list[Sample] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+
+    def failure(self) -> str | None:
+        self.container.reload()
+        state = self.container.attrs["State"]
+        if state.get("OOMKilled"):
+            return f"killed for memory (limit {format_size(self._memory)})"
+        if state["Status"] in ("exited", "dead"):
+            return f"crashed: exit code {state.get('ExitCode')}"
+        if self.container.attrs.get("RestartCount", 0):
+            return "restarted during the trial"
+        return None
+
+    def start_sampling(self) -> None:
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def stop_sampling(self) -> list[Sample]:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        return list(self._samples)
+
+    def _sample(self) -> None:
+        # The engine pushes one stats record a second; totals are cumulative.
+        try:
+            for stats in self.container.stats(stream=True, decode=True):
+                sample = _to_sample(stats)
+                if sample is not None:
+                    self._samples.append(sample)
+                if self._stop.is_set():
+                    return
+        except (docker.errors.APIError, requests.exceptions.RequestException, ValueError):
+            return
+
+    def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        self._stop.set()
+        with contextlib.suppress(docker.errors.APIError):  # it may have exited already
+            self.container.kill()
+        try:
+            self._log.write_bytes(self.container.logs())
+            self.container.remove(force=True)
+        except docker.errors.APIError as exc:
+            raise SandboxError(f"cannot remove container {self.container.short_id}: {exc}") from exc
+
+
+def _to_sample(stats: dict[str, Any]) -> Sample | None:
+    cpu = stats.get("cpu_stats", {}).get("cpu_usage", {}).get("total_usage")
+    memory = stats.get("memory_stats", {})
+    if cpu is None or "usage" not in memory:
+        return None
+    detail = memory.get("stats", {})
+    # cgroup v1 counts page cache in usage; v2 reports inactive_file instead.
+    cache = detail.get("total_inactive_file", detail.get("inactive_file", detail.get("cache", 0)))
+    at = datetime.fromisoformat(stats["read"][:26].rstrip("Z") + "+00:00").timestamp()
+    return Sample(at=at, cpu_seconds=cpu / 1e9, memory_bytes=max(0, memory["usage"] - cache))

@@ -1,0 +1,110 @@
+"""Command line: `mutbot run` and `mutbot validate`. Commands return an exit code; errors are
+turned into one line here, and only here."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import FrameType
+
+from rich.console import Console
+
+from mutbot import __version__
+from mutbot.backends import BACKENDS
+from mutbot.candidates import load_candidates
+from mutbot.config import find_config, load_config
+from mutbot.errors import Interrupted, MutbotError
+from mutbot.pipeline import RunOptions
+from mutbot.progress import ConsoleReporter, print_ranking
+from mutbot.run import execute
+from mutbot.units import parse_duration
+
+UNEXPECTED = 70
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    options = RunOptions(
+        project=args.repo,
+        mutations=args.mutations,
+        out=args.out,
+        dry_run=args.dry_run,
+        backend=args.backend,
+        seed=args.seed,
+    )
+    if args.timeout:
+        signal.signal(signal.SIGALRM, _raise(f"timed out after {args.timeout:g}s"))
+        signal.setitimer(signal.ITIMER_REAL, args.timeout)
+    with ConsoleReporter() as reporter:
+        result = execute(options, reporter)
+    stdout = Console()
+    print_ranking(result, stdout)
+    stdout.print(f"results: {result.output_dir}/results.json", highlight=False, markup=False)
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    path = find_config(args.repo)
+    config = load_config(path)
+    print(f"{path}: valid ({len(config.targets)} target globs, primary {config.objective.primary})")
+    if args.mutations:
+        candidates = load_candidates(args.mutations)
+        print(f"{args.mutations}: {len(candidates)} candidates")
+    return 0
+
+
+def _raise(message: str) -> Callable[[int, FrameType | None], None]:
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        raise Interrupted(message)
+
+    return handler
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="mutbot", description=__doc__.splitlines()[0])
+    top.add_argument("--version", action="version", version=f"mutbot {__version__}")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="measure candidates against the baseline and rank them")
+    run.add_argument("--repo", type=Path, default=Path("."), help="project folder (default: .)")
+    run.add_argument("--mutations", type=Path, required=True, help="JSON list of candidates")
+    run.add_argument("--out", type=Path, help="output folder (default .mutbot/runs/<id>/)")
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="also leave a local branch mutbot/<slug> per proposed candidate",
+    )
+    run.add_argument("--backend", choices=sorted(BACKENDS), help="default: docker if it answers")
+    run.add_argument("--seed", type=int, default=1, help="orders the trials inside each pair")
+    run.add_argument("--timeout", type=parse_duration, help="stop and clean up after this long")
+    run.set_defaults(func=cmd_run)
+
+    validate = sub.add_parser("validate", help="check the config (and a candidates file)")
+    validate.add_argument("--repo", type=Path, default=Path("."))
+    validate.add_argument("--mutations", type=Path)
+    validate.set_defaults(func=cmd_validate)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _raise("terminated"))
+    try:
+        return int(args.func(args))
+    except MutbotError as exc:
+        print(f"mutbot: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("mutbot: interrupted", file=sys.stderr)
+        return Interrupted.exit_code
+    except Exception:
+        print(
+            f"mutbot {__version__}, Python {sys.version.split()[0]}: unexpected error "
+            "(a bug; please report it with this output):",
+            file=sys.stderr,
+        )
+        traceback.print_exc()
+        return UNEXPECTED

@@ -1,0 +1,200 @@
+"""The .mutbot.yml file: a typed tree, validated with pydantic, every error naming file and key."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+
+from mutbot.errors import ConfigError
+from mutbot.metrics import METRICS, OBJECTIVES
+from mutbot.units import parse_duration, parse_size
+
+CONFIG_LOCATIONS = (".mutbot.yml", ".github/mutbot.yml")
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+Size = Annotated[int, BeforeValidator(parse_size)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Sandbox(_Section):
+    dockerfile: str = "Dockerfile"
+    context: str = "."
+    port: int = Field(8080, ge=1, le=65535)
+    health: str = "/healthz"
+    command: str | None = None
+    cpus: float = Field(1.0, gt=0)
+    memory: Size = parse_size("256m")
+    startup_timeout: Duration = 30.0
+    network: Literal["isolated", "loopback"] = "isolated"
+
+    @field_validator("health")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError(f"expected an HTTP path starting with '/', got {value!r}")
+        return value
+
+
+class Tests(_Section):
+    command: str | None = None
+    timeout: Duration = 120.0
+
+
+class Load(_Section):
+    locustfile: str
+    users: int = Field(20, ge=1, le=10_000)
+    spawn_rate: float = Field(20.0, gt=0)
+    duration: Duration = 20.0
+    warmup: Duration = 5.0
+    trials: int = Field(3, ge=1, le=100)
+
+    @field_validator("duration")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("expected a duration above zero")
+        return value
+
+
+class Objective(_Section):
+    primary: str = "latency_p95_ms"
+    guardrails: dict[str, float] = Field(default_factory=lambda: {"error_rate": 0.01})
+
+    @field_validator("primary")
+    @classmethod
+    def _known_objective(cls, value: str) -> str:
+        if value not in OBJECTIVES:
+            raise ValueError(f"expected one of {', '.join(OBJECTIVES)}, got {value!r}")
+        return value
+
+    @field_validator("guardrails")
+    @classmethod
+    def _known_metrics(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(METRICS))
+        if unknown:
+            raise ValueError(f"unknown metric {unknown[0]!r}; expected one of {', '.join(METRICS)}")
+        return value
+
+
+class Cost(_Section):
+    vcpu_hour_usd: float = Field(0.04048, ge=0)
+    gb_hour_usd: float = Field(0.004445, ge=0)
+
+
+class Policy(_Section):
+    max_changed_lines: int = Field(200, ge=1)
+    max_files: int = Field(10, ge=1)
+
+
+class Config(_Section):
+    version: Literal[1]
+    targets: list[str] = Field(min_length=1)
+    protected: list[str] = Field(default_factory=lambda: [".github/**"])
+    sandbox: Sandbox = Field(default_factory=Sandbox)
+    tests: Tests = Field(default_factory=Tests)
+    load: Load
+    objective: Objective = Field(default_factory=Objective)
+    cost: Cost = Field(default_factory=Cost)
+    policy: Policy = Field(default_factory=Policy)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, value: object) -> object:
+        if isinstance(value, bool):  # YAML's true would pass as 1
+            raise ValueError(f"expected 1 (the only config version), got {value!r}")
+        return value
+
+
+def find_config(project: Path) -> Path:
+    for name in CONFIG_LOCATIONS:
+        if (project / name).is_file():
+            return project / name
+    raise ConfigError(
+        f"{project}: no config file; create .mutbot.yml (see docs/config.md) or .github/mutbot.yml"
+    )
+
+
+def load_config(path: Path) -> Config:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys (version, targets, load, ...)")
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_errors(path, exc)) from exc
+
+
+def format_errors(path: Path, exc: ValidationError) -> str:
+    """One line per problem: 'FILE: key.path: what was expected'."""
+    lines = []
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        lines.append(f"{path}: {key}: {_expected(error)}")
+    return "\n".join(lines)
+
+
+_PLAIN = {
+    "float_parsing": "expected a number",
+    "float_type": "expected a number",
+    "int_parsing": "expected a whole number",
+    "int_type": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "string_type": "expected a string",
+    "list_type": "expected a list",
+    "dict_type": "expected a mapping",
+    "model_type": "expected a mapping",
+    "bool_type": "expected true or false",
+    "bool_parsing": "expected true or false",
+}
+_BOUNDS = {
+    "greater_than": "above",
+    "greater_than_equal": "at least",
+    "less_than": "below",
+    "less_than_equal": "at most",
+}
+
+
+def _expected(error: Any) -> str:
+    kind, loc, ctx = error["type"], error["loc"], error.get("ctx", {})
+    if kind == "extra_forbidden":
+        return _unknown_key(loc)
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "literal_error" and loc == ("version",):
+        return f"expected 1 (the only config version), got {error['input']!r}"
+    if kind in _PLAIN:
+        return f"{_PLAIN[kind]}, got {error['input']!r}"
+    if kind in _BOUNDS:
+        bound = next(iter(ctx.values()))
+        return f"expected a value {_BOUNDS[kind]} {bound}, got {error['input']!r}"
+    if kind == "too_short":
+        return "expected a list with at least one entry"
+    if kind == "literal_error":
+        return f"expected {ctx.get('expected')}, got {error['input']!r}"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _unknown_key(loc: tuple[Any, ...]) -> str:
+    model: type[BaseModel] = Config
+    for part in loc[:-1]:
+        annotation = model.model_fields[str(part)].annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            model = annotation
+    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"unknown key; {hint}expected one of {', '.join(model.model_fields)}"

@@ -1,0 +1,54 @@
+"""Every expected failure is a MutbotError; the CLI turns it into one line and an exit code.
+
+MutbotError
+ ├── ConfigError        the config file is missing, unreadable or invalid       (exit 3)
+ ├── CandidateError     the candidates file is missing or malformed            (exit 3)
+ ├── GitError           the repository cannot be read, or a worktree fails      (exit 4)
+ ├── SandboxError       no usable sandbox backend, or it failed outside a trial (exit 5)
+ ├── BaselineError      the untouched baseline itself fails a stage             (exit 6)
+ ├── LoadError          the load generator fails: nothing can be measured       (exit 7)
+ └── Interrupted        Ctrl-C, SIGTERM or the run's --timeout                  (exit 130)
+"""
+
+from __future__ import annotations
+
+
+class MutbotError(Exception):
+    exit_code = 2
+
+
+class ConfigError(MutbotError):
+    exit_code = 3
+
+
+class CandidateError(MutbotError):
+    exit_code = 3
+
+
+class GitError(MutbotError):
+    exit_code = 4
+
+
+class SandboxError(MutbotError):
+    exit_code = 5
+
+
+class BaselineError(MutbotError):
+    exit_code = 6
+
+
+class LoadError(MutbotError):
+    exit_code = 7
+
+
+class Interrupted(MutbotError):
+    exit_code = 130
+
+
+class StageFailure(Exception):
+    """A candidate failed a pipeline stage: recorded on that candidate, never fatal to the run."""
+
+    def __init__(self, stage: str, reason: str) -> None:
+        super().__init__(f"{stage}: {reason}")
+        self.stage = stage
+        self.reason = reason

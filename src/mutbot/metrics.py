@@ -1,0 +1,116 @@
+"""Metric names and directions, and exact per-trial metrics from raw latencies (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+Direction = Literal["lower", "higher"]
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    label: str
+    unit: str
+    better: Direction
+
+
+# Every metric a trial reports; the config's objective and guardrails may name any of them.
+METRICS: dict[str, MetricInfo] = {
+    "throughput_rps": MetricInfo("throughput", "req/s", "higher"),
+    "error_rate": MetricInfo("error rate", "", "lower"),
+    "latency_p50_ms": MetricInfo("p50 latency", "ms", "lower"),
+    "latency_p95_ms": MetricInfo("p95 latency", "ms", "lower"),
+    "latency_p99_ms": MetricInfo("p99 latency", "ms", "lower"),
+    "cpu_ms_per_request": MetricInfo("CPU per request", "CPU-ms", "lower"),
+    "cpu_cores_mean": MetricInfo("CPU used", "cores", "lower"),
+    "memory_peak_mb": MetricInfo("peak memory", "MiB", "lower"),
+    "cost_month_usd": MetricInfo("cost at measured use", "$/month", "lower"),
+    "cost_per_mreq_usd": MetricInfo("cost per million requests", "$", "lower"),
+    "healthy_seconds": MetricInfo("time to healthy", "s", "lower"),
+    "requests": MetricInfo("requests", "", "higher"),
+}
+OBJECTIVES = tuple(name for name in METRICS if name != "requests")
+
+
+@dataclass(frozen=True)
+class RawLoad:
+    """What the load generator saw in the measured window: (start epoch s, latency ms, ok)."""
+
+    window_start: float
+    window_end: float
+    requests: Sequence[tuple[float, float, bool]]
+
+
+def exact_percentile(values: Sequence[float], q: float) -> float:
+    """The nearest-rank percentile: a latency that was really observed, not a bucket."""
+    if not values:
+        return float("nan")
+    return float(np.percentile(np.asarray(values, dtype=float), q, method="inverted_cdf"))
+
+
+def load_metrics(raw: RawLoad) -> dict[str, float]:
+    """Requests that started inside the window count; warm-up requests are dropped by timestamp."""
+    inside = [r for r in raw.requests if raw.window_start <= r[0] < raw.window_end]
+    duration = raw.window_end - raw.window_start
+    latencies = [r[1] for r in inside if r[2]]
+    failures = sum(1 for r in inside if not r[2])
+    count = len(inside)
+    return {
+        "requests": float(count),
+        "throughput_rps": (count - failures) / duration if duration > 0 else 0.0,
+        "error_rate": failures / count if count else 1.0,
+        "latency_p50_ms": exact_percentile(latencies, 50),
+        "latency_p95_ms": exact_percentile(latencies, 95),
+        "latency_p99_ms": exact_percentile(latencies, 99),
+    }
+
+
+def usage_metrics(
+    cpu_seconds: float, window_seconds: float, memory_peak_bytes: int, requests: float
+) -> dict[str, float]:
+    successes = max(requests, 1.0)
+    return {
+        "cpu_ms_per_request": cpu_seconds / successes * 1000.0,
+        "cpu_cores_mean": cpu_seconds / window_seconds if window_seconds > 0 else 0.0,
+        "memory_peak_mb": memory_peak_bytes / 1024**2,
+    }
+
+
+def relative_change(name: str, baseline: float, candidate: float) -> float:
+    """Signed change against the baseline, positive = better: a fraction (error rate: absolute)."""
+    if np.isnan(baseline) or np.isnan(candidate):
+        return float("nan")
+    if name == "error_rate":  # a rate near zero: the absolute difference says more
+        return baseline - candidate
+    if baseline == 0:
+        return float("nan")
+    change = (candidate - baseline) / abs(baseline)
+    return change if METRICS[name].better == "higher" else -change
+
+
+def median(values: Sequence[float]) -> float:
+    finite = [v for v in values if not np.isnan(v)]
+    return float(np.median(finite)) if finite else float("nan")
+
+
+def window_usage(
+    samples: Sequence[tuple[float, float, int]], start: float, end: float
+) -> tuple[float, int]:
+    """CPU-seconds used inside [start, end] (interpolated between samples) and peak memory.
+
+    Samples are (epoch seconds, cumulative CPU seconds, memory bytes), in time order.
+    """
+    if len(samples) < 2:
+        return float("nan"), max((s[2] for s in samples), default=0)
+    times = np.array([s[0] for s in samples])
+    cpu = np.array([s[1] for s in samples])
+    used = float(np.interp(end, times, cpu) - np.interp(start, times, cpu))
+    inside = [s[2] for s in samples if start <= s[0] <= end]
+    if not inside:  # a window shorter than the sampling period: the sample nearest its middle
+        middle = (start + end) / 2
+        inside = [min(samples, key=lambda s: abs(s[0] - middle))[2]]
+    return max(used, 0.0), max(inside)

@@ -1,0 +1,236 @@
+"""The spine: every candidate through policy, apply, build, tests and paired load trials."""
+
+from __future__ import annotations
+
+import os
+import random
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from mutbot.backends.base import Artifact, Backend
+from mutbot.candidates import Candidate, load_candidates, slugify
+from mutbot.config import Config, find_config, load_config
+from mutbot.decide import Decision, compare_all, decide
+from mutbot.errors import BaselineError, StageFailure
+from mutbot.policy import DiffRules, DiffSummary, check_diff
+from mutbot.results import Build, CandidateResult, Pair, Side, StageRecord, Trial
+from mutbot.trial import TrialPlan, run_trial
+from mutbot.worktree import Workspace
+
+
+class Reporter(Protocol):
+    def stage(self, slug: str, text: str) -> None: ...
+
+    def note(self, text: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    project: Path
+    mutations: Path
+    out: Path | None = None
+    dry_run: bool = False
+    backend: str | None = None
+    seed: int = 1
+
+
+@dataclass
+class Subject:
+    """Working state of one side while the run goes on; frozen into a result at the end."""
+
+    slug: str
+    candidate: Candidate | None
+    stages: list[StageRecord] = field(default_factory=list)
+    failure: StageFailure | None = None
+    summary: DiffSummary | None = None
+    project_dir: Path | None = None
+    artifact: Artifact | None = None
+    pairs: list[Pair] = field(default_factory=list)
+
+
+@dataclass
+class Context:
+    options: RunOptions
+    config: Config
+    config_path: Path
+    run_id: str
+    run_dir: Path
+    workspace: Workspace
+    backend: Backend
+    plan: TrialPlan
+    reporter: Reporter
+    started_at: str
+    seed: int
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def load_inputs(options: RunOptions) -> tuple[Config, Path, list[Candidate]]:
+    config_path = find_config(options.project)
+    return load_config(config_path), config_path, load_candidates(options.mutations)
+
+
+@contextmanager
+def recorded(subject: Subject, stage: str, reporter: Reporter) -> Iterator[None]:
+    """Time a stage and record it; a StageFailure marks the subject rejected, never escapes."""
+    reporter.stage(subject.slug, stage)
+    started = time.monotonic()
+    try:
+        yield
+    except StageFailure as failure:
+        subject.failure = failure
+        subject.stages.append(
+            StageRecord(
+                name=failure.stage,
+                ok=False,
+                seconds=time.monotonic() - started,
+                detail=failure.reason,
+            )
+        )
+        reporter.stage(subject.slug, f"rejected at {failure.stage}: {failure.reason}")
+    else:
+        subject.stages.append(StageRecord(name=stage, ok=True, seconds=time.monotonic() - started))
+
+
+def diff_rules(ctx: Context) -> DiffRules:
+    project = ctx.options.project.resolve()
+    own = (ctx.config_path.resolve().relative_to(project).as_posix(), ctx.config.load.locustfile)
+    return DiffRules(
+        targets=tuple(ctx.config.targets),
+        protected=(*ctx.config.protected, *own),
+        max_changed_lines=ctx.config.policy.max_changed_lines,
+        max_files=ctx.config.policy.max_files,
+    )
+
+
+def prepare(ctx: Context, subject: Subject) -> None:
+    """Cheapest first: policy, apply in a worktree, build, tests. Stops at the first failure."""
+    steps: list[tuple[str, Callable[[], None]]] = [
+        ("apply", lambda: _apply(ctx, subject)),
+        ("build", lambda: _build(ctx, subject)),
+        ("tests", lambda: _tests(ctx, subject)),
+    ]
+    if subject.candidate is not None:
+        candidate = subject.candidate
+        steps.insert(0, ("policy", lambda: _policy(ctx, subject, candidate)))
+    for name, step in steps:
+        with recorded(subject, name, ctx.reporter):
+            step()
+        if subject.failure:
+            return
+
+
+def _policy(ctx: Context, subject: Subject, candidate: Candidate) -> None:
+    subject.summary = check_diff(candidate.diff, diff_rules(ctx))
+
+
+def _apply(ctx: Context, subject: Subject) -> None:
+    subject.project_dir = ctx.workspace.add(subject.slug)
+    if subject.candidate is not None:
+        ctx.workspace.apply(subject.project_dir, subject.candidate.diff)
+
+
+def _build(ctx: Context, subject: Subject) -> None:
+    assert subject.project_dir is not None
+    tag = f"mutbot-{ctx.run_id.lower()}:{subject.slug}"
+    subject.artifact = ctx.backend.build(subject.project_dir, tag, _log(ctx, subject, "build"))
+
+
+def _tests(ctx: Context, subject: Subject) -> None:
+    command = ctx.config.tests.command
+    if not command:
+        return
+    assert subject.artifact is not None
+    ctx.backend.run_tests(
+        subject.artifact, command, ctx.config.tests.timeout, _log(ctx, subject, "tests")
+    )
+
+
+def _log(ctx: Context, subject: Subject, name: str) -> Path:
+    folder = ctx.run_dir / "logs" / subject.slug
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{name}.log"
+
+
+def measure(ctx: Context, baseline: Subject, subject: Subject, rng: random.Random) -> None:
+    """Paired trials, the two sides of each pair back to back in a random (recorded) order."""
+    with recorded(subject, "load", ctx.reporter):
+        for index in range(ctx.config.load.trials):
+            orders: list[tuple[Side, Side]] = [("baseline", "candidate"), ("candidate", "baseline")]
+            order = rng.choice(orders)
+            done = {side: _trial(ctx, baseline, subject, side, index) for side in order}
+            subject.pairs.append(
+                Pair(
+                    index=index, order=order, baseline=done["baseline"], candidate=done["candidate"]
+                )
+            )
+
+
+def _trial(ctx: Context, baseline: Subject, subject: Subject, side: Side, index: int) -> Trial:
+    ctx.reporter.stage(subject.slug, f"trial {index + 1}/{ctx.config.load.trials}: {side}")
+    artifact = baseline.artifact if side == "baseline" else subject.artifact
+    assert artifact is not None
+    try:
+        return run_trial(
+            ctx.backend, artifact, side, f"{subject.slug}/pair-{index + 1}-{side}", ctx.plan
+        )
+    except StageFailure as failure:
+        if side == "baseline":
+            raise BaselineError(f"the baseline failed a trial: {failure}") from failure
+        raise StageFailure(failure.stage, f"pair {index + 1}: {failure.reason}") from failure
+
+
+def judge(ctx: Context, subject: Subject) -> Decision:
+    if subject.failure:
+        return Decision("reject", subject.failure.stage, subject.failure.reason)
+    objective = ctx.config.objective
+    decision = decide(subject.pairs, objective.primary, objective.guardrails)
+    subject.stages.append(
+        StageRecord(
+            name="decide", ok=decision.verdict == "propose", seconds=0.0, detail=decision.reason
+        )
+    )
+    return decision
+
+
+def freeze(subject: Subject, decision: Decision, branch: str | None) -> CandidateResult:
+    candidate = subject.candidate
+    assert candidate is not None
+    artifact = subject.artifact
+    return CandidateResult(
+        slug=subject.slug,
+        title=candidate.title,
+        kind=candidate.kind,
+        rationale=candidate.rationale,
+        risk=candidate.risk,
+        fingerprint=candidate.fingerprint,
+        diff=candidate.diff,
+        files=list(subject.summary.files) if subject.summary else [],
+        verdict=decision.verdict,
+        stage=decision.stage,
+        reason=decision.reason,
+        stages=subject.stages,
+        build=Build(image_size_mb=artifact.image_size_mb, build_seconds=artifact.build_seconds)
+        if artifact
+        else None,
+        pairs=subject.pairs,
+        comparisons=compare_all(subject.pairs),
+        branch=branch,
+    )
+
+
+def make_subjects(candidates: list[Candidate]) -> tuple[Subject, list[Subject]]:
+    taken = {"baseline"}
+    return Subject("baseline", None), [Subject(slugify(c.title, taken), c) for c in candidates]
+
+
+def core_list() -> list[int]:
+    return sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []

@@ -1,0 +1,59 @@
+"""Terminal output: a live table of each candidate's stage, then the ranking."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from mutbot.report import ranking_rows
+from mutbot.results import RunResult
+
+
+class ConsoleReporter:
+    """Live table on a terminal; one plain line per change elsewhere (CI logs, pipes)."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console(stderr=True)
+        self.stages: dict[str, str] = {}
+        self._live: Live | None = None
+
+    def __enter__(self) -> ConsoleReporter:
+        if self.console.is_terminal:
+            self._live = Live(
+                self._table(), console=self.console, refresh_per_second=4, transient=True
+            )
+            self._live.__enter__()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._live is not None:
+            self._live.__exit__(kind, exc, tb)
+            self._live = None
+
+    def stage(self, slug: str, text: str) -> None:
+        self.stages[slug] = text
+        if self._live is not None:
+            self._live.update(self._table())
+        else:
+            self.console.print(f"{slug}: {text}", highlight=False, markup=False)
+
+    def note(self, text: str) -> None:
+        self.console.print(text, highlight=False, markup=False)
+
+    def _table(self) -> Table:
+        table = Table("candidate", "stage", title="mutbot", title_justify="left")
+        for slug, text in self.stages.items():
+            table.add_row(slug, text)
+        return table
+
+
+def print_ranking(run: RunResult, console: Console) -> None:
+    table = Table("#", "candidate", "verdict", "detail", title="Ranking", title_justify="left")
+    for row in ranking_rows(run):
+        table.add_row(*row)
+    console.print(table)

@@ -1,0 +1,193 @@
+"""`mutbot run`: set up a run, push every candidate through the pipeline, write the outputs."""
+
+from __future__ import annotations
+
+import random
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from mutbot import backends
+from mutbot.config import Config
+from mutbot.cost import monthly_cost
+from mutbot.errors import BaselineError, Interrupted
+from mutbot.metrics import median
+from mutbot.pipeline import (
+    Context,
+    Reporter,
+    RunOptions,
+    Subject,
+    core_list,
+    freeze,
+    judge,
+    load_inputs,
+    make_subjects,
+    measure,
+    new_run_id,
+    prepare,
+)
+from mutbot.report import render_pr
+from mutbot.results import BaselineResult, Build, CandidateResult, RunResult
+from mutbot.trial import TrialPlan
+from mutbot.units import format_duration, format_size
+from mutbot.worktree import Workspace
+
+
+def execute(options: RunOptions, reporter: Reporter) -> RunResult:
+    config, config_path, candidates = load_inputs(options)
+    backend_name = backends.choose(options.backend)
+    run_id = new_run_id()
+    run_dir = (options.out or options.project / ".mutbot" / "runs" / run_id).resolve()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if options.out is None:  # keep run outputs out of the user's `git status`
+        ignore = options.project / ".mutbot" / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("*\n")
+    workspace = Workspace(options.project)
+    if workspace.uncommitted():
+        reporter.note("the project has uncommitted changes; mutbot measures the last commit")
+    cores = backends.plan_cores(config.sandbox.cpus, core_list())
+    backend = backends.create(backend_name, config.sandbox, run_id, cores)
+    baseline, subjects = make_subjects(candidates)
+    ctx = Context(
+        options=options,
+        config=config,
+        config_path=config_path,
+        run_id=run_id,
+        run_dir=run_dir,
+        workspace=workspace,
+        backend=backend,
+        reporter=reporter,
+        plan=TrialPlan(config=config, locustfile=Path(), run_dir=run_dir, load_cores=cores.load),
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        seed=options.seed,
+    )
+    reporter.note(
+        f"run {run_id}: {len(subjects)} candidates, backend {backend_name}, results in {run_dir}"
+    )
+    try:
+        return _pipeline(ctx, baseline, subjects)
+    except KeyboardInterrupt:
+        raise Interrupted(
+            "interrupted; every container, network and worktree was removed"
+        ) from None
+    finally:
+        with _signals_held():
+            backend.close()
+            workspace.close()
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """A second Ctrl-C must not cut the clean-up short."""
+    held = (signal.SIGINT, signal.SIGTERM)
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in held}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _pipeline(ctx: Context, baseline: Subject, subjects: list[Subject]) -> RunResult:
+    prepare(ctx, baseline)
+    if baseline.failure:
+        raise BaselineError(
+            f"the baseline (unchanged project) fails at "
+            f"{baseline.failure.stage}: {baseline.failure.reason}"
+        )
+    assert baseline.project_dir is not None
+    ctx.plan = TrialPlan(
+        config=ctx.config,
+        locustfile=baseline.project_dir / ctx.config.load.locustfile,
+        run_dir=ctx.run_dir,
+        load_cores=ctx.plan.load_cores,
+    )
+    for subject in subjects:
+        prepare(ctx, subject)
+    rng = random.Random(ctx.seed)
+    for subject in subjects:
+        if not subject.failure:
+            measure(ctx, baseline, subject, rng)
+    results = []
+    for subject in subjects:
+        decision = judge(ctx, subject)
+        branch = None
+        if decision.verdict == "propose" and ctx.options.dry_run:
+            assert subject.project_dir is not None and subject.candidate is not None
+            branch = f"mutbot/{subject.slug}"
+            ctx.workspace.commit_branch(
+                subject.project_dir, branch, f"{subject.candidate.title}\n\n{decision.reason}\n"
+            )
+        results.append(freeze(subject, decision, branch))
+        ctx.reporter.stage(subject.slug, f"{decision.verdict}: {decision.reason}")
+    result = _result(ctx, baseline, subjects, results)
+    write_outputs(result, ctx.run_dir)
+    return result
+
+
+def write_outputs(result: RunResult, run_dir: Path) -> None:
+    (run_dir / "results.json").write_text(result.model_dump_json(indent=2), encoding="utf-8")
+    for candidate in result.candidates:
+        if candidate.verdict == "propose":
+            (run_dir / f"pr-{candidate.slug}.md").write_text(
+                render_pr(candidate, result), encoding="utf-8"
+            )
+
+
+def _result(
+    ctx: Context, baseline: Subject, subjects: list[Subject], results: list[CandidateResult]
+) -> RunResult:
+    config: Config = ctx.config
+    trials = [p.baseline for s in subjects for p in s.pairs]
+    names = trials[0].metrics.keys() if trials else ()
+    summary = {name: median([t.metrics[name] for t in trials]) for name in names}
+    artifact = baseline.artifact
+    primary = config.objective.primary
+    proposed = [r for r in results if r.verdict == "propose"]
+    proposed.sort(key=lambda r: r.comparisons[primary].change, reverse=True)
+    sandbox = config.sandbox
+    return RunResult(
+        run_id=ctx.run_id,
+        started_at=ctx.started_at,
+        finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        project=str(ctx.options.project.resolve()),
+        output_dir=str(ctx.run_dir),
+        base_commit=ctx.workspace.base,
+        backend=ctx.backend.name,
+        guarantees=ctx.backend.guarantees,
+        seed=ctx.seed,
+        limits={
+            "cpus": sandbox.cpus,
+            "memory": format_size(sandbox.memory),
+            "network": sandbox.network,
+        },
+        load={
+            "users": config.load.users,
+            "spawn_rate": config.load.spawn_rate,
+            "duration": format_duration(config.load.duration),
+            "warmup": format_duration(config.load.warmup),
+            "trials": config.load.trials,
+        },
+        objective={
+            "primary": primary,
+            "guardrails": config.objective.guardrails,
+            "rule": "better on the primary metric in every pair, no guardrail broken",
+        },
+        cost_of_limits_month_usd=monthly_cost(sandbox.cpus, sandbox.memory, config.cost),
+        baseline=BaselineResult(
+            stages=baseline.stages,
+            summary=summary,
+            build=Build(image_size_mb=artifact.image_size_mb, build_seconds=artifact.build_seconds)
+            if artifact
+            else None,
+        ),
+        candidates=results,
+        ranking=[r.slug for r in proposed],
+    )

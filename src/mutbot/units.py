@@ -1,0 +1,64 @@
+"""Human units for durations and sizes, as config files write them."""
+
+from __future__ import annotations
+
+import re
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|h|m|s)")
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+# Docker's convention: k, m, g are binary whatever the spelling ("256m", "256MB", "256MiB").
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(b|k|kb|kib|ki|m|mb|mib|mi|g|gb|gib|gi)?", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def parse_duration(value: object) -> float:
+    """Seconds from 30, 2.5, "30s", "500ms", "1m30s", "2h"."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 30s, 500ms or 1m30s")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and value.strip():
+        text = value.strip().lower().replace(" ", "")
+        if re.fullmatch(r"\d+(\.\d+)?", text):
+            seconds = float(text)
+        else:
+            parts = _DURATION_PART.findall(text)
+            if not parts or "".join(n + u for n, u in parts) != text:
+                raise ValueError(f"expected a duration such as 30s, 500ms or 1m30s, got {value!r}")
+            seconds = sum(float(n) * _DURATION_UNITS[u] for n, u in parts)
+    else:
+        raise ValueError(f"expected a duration such as 30s, 500ms or 1m30s, got {value!r}")
+    if seconds < 0:
+        raise ValueError(f"expected a duration that is not negative, got {value!r}")
+    return seconds
+
+
+def parse_size(value: object) -> int:
+    """Bytes from 268435456, "256m", "256MiB", "1g", "512k"."""
+    if isinstance(value, bool):
+        raise ValueError("expected a size such as 256m, 512MiB or 1g")
+    if isinstance(value, int):
+        size = value
+    elif isinstance(value, str) and (match := _SIZE.fullmatch(value.strip())):
+        unit = (match.group(2) or "").lower()[:1]
+        size = int(float(match.group(1)) * _SIZE_UNITS[unit])
+    else:
+        raise ValueError(f"expected a size such as 256m, 512MiB or 1g, got {value!r}")
+    if size <= 0:
+        raise ValueError(f"expected a size above zero, got {value!r}")
+    return size
+
+
+def format_duration(seconds: float) -> str:
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
+    if seconds < 120:
+        return f"{seconds:g}s"
+    return f"{seconds / 60:g}m"
+
+
+def format_size(size: int) -> str:
+    for unit, factor in (("g", 1024**3), ("m", 1024**2), ("k", 1024)):
+        if size >= factor and size % factor == 0:
+            return f"{size // factor}{unit}"
+    return f"{size}b"

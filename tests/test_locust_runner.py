@@ -1,0 +1,127 @@
+"""Tests for sandbox/locust_runner.py, run as a subprocess (never import locust here: gevent)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+RUNNER = Path(__file__).resolve().parents[1] / "sandbox" / "locust_runner.py"
+
+LOCUSTFILE = """
+from locust import HttpUser, constant, task
+
+
+class Visitor(HttpUser):
+    wait_time = constant(0.01)
+
+    @task(5)
+    def ok(self):
+        self.client.get("/ok")
+
+    @task(1)
+    def fail(self):
+        self.client.get("/fail")
+"""
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        status = 200 if self.path == "/ok" else 500
+        body = b"ok" if status == 200 else b"boom"
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # keep test output quiet
+
+
+@pytest.fixture()
+def server_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def run_runner(
+    tmp_path: Path, host: str, locustfile: str, *extra: str, warmup: str = "1", duration: str = "2"
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    lf = tmp_path / "my_locustfile.py"
+    lf.write_text(locustfile)
+    out = tmp_path / "result.json"
+    cmd = [
+        sys.executable,
+        str(RUNNER),
+        "--locustfile",
+        str(lf),
+        "--host",
+        host,
+        "--users",
+        "3",
+        "--spawn-rate",
+        "100",
+        "--duration",
+        duration,
+        "--warmup",
+        warmup,
+        "--out",
+        str(out),
+        *extra,
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    return proc, out
+
+
+def test_full_run(tmp_path: Path, server_url: str) -> None:
+    proc, out = run_runner(tmp_path, server_url, LOCUSTFILE)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ""
+    data = json.loads(out.read_text())
+    assert data["version"] == 1
+    assert data["users"] == 3 and data["stopped_early"] is False
+    assert abs(data["window_end"] - data["window_start"] - 2.0) < 0.01
+    assert abs(data["window_start"] - data["t0"] - 1.0) < 0.01
+    reqs = data["requests"]
+    assert any(r[0] < data["window_start"] for r in reqs)
+    assert any(r[0] >= data["window_start"] for r in reqs)
+    assert all(r[1] > 0 for r in reqs)
+    assert {r[2] for r in reqs} == {0, 1}
+    assert data["errors"] and all(k.startswith("/fail ") for k in data["errors"])
+    assert sum(data["errors"].values()) == sum(1 for r in reqs if r[2] == 0)
+    assert 0 < data["loadgen_cpu_fraction"] < 1.5
+    assert data["loadgen_cpu_seconds"] > 0
+    assert not list(tmp_path.glob(".result.json.*"))  # atomic write left no temp file
+
+
+def test_max_requests_stops_early(tmp_path: Path, server_url: str) -> None:
+    proc, out = run_runner(
+        tmp_path, server_url, LOCUSTFILE, "--max-requests", "50", warmup="0", duration="20"
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(out.read_text())
+    assert data["stopped_early"] is True
+    assert 0 < len(data["requests"]) <= 50 + 3
+
+
+def test_no_user_classes_exits_2(tmp_path: Path) -> None:
+    # Importing HttpUser alone must not count: it is abstract. Host is never contacted.
+    proc, out = run_runner(tmp_path, "http://127.0.0.1:9", "from locust import HttpUser\nX = 1\n")
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert lines and "no concrete User classes" in lines[-1]
+    assert not out.exists()

@@ -1,0 +1,163 @@
+"""End to end on the bundled example: real git, real Docker, real Locust."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mutbot.errors import BaselineError
+from mutbot.pipeline import RunOptions
+from mutbot.results import RunResult
+from mutbot.run import execute
+from testing.reporters import RecordingReporter
+from testing.repos import QUICK_LOAD, edit_config, git, make_repo, write_candidates
+
+GOOD = "Serve requests from 8 worker threads"
+FAILS_TESTS = "Round prices to 3 decimals"
+STALE = "Raise threads (stale context)"
+FORBIDDEN = "Cache the CI pipeline"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    project = make_repo(tmp_path / "repo")
+    edit_config(project, QUICK_LOAD)
+    return project
+
+
+def verdicts(result: RunResult) -> dict[str, tuple[str, str | None]]:
+    return {c.title: (c.verdict, c.stage) for c in result.candidates}
+
+
+@pytest.mark.docker
+def test_docker_run_proposes_the_good_and_rejects_each_bad_at_its_stage(
+    project: Path, tmp_path: Path, docker_clean: Any
+) -> None:
+    mutations = write_candidates(tmp_path / "c.json", [GOOD, FAILS_TESTS, STALE, FORBIDDEN])
+    out = tmp_path / "out"
+    result = execute(RunOptions(project, mutations, out=out, dry_run=True), RecordingReporter())
+
+    assert result.backend == "docker"
+    assert verdicts(result) == {
+        GOOD: ("propose", None),
+        FAILS_TESTS: ("reject", "tests"),
+        STALE: ("reject", "apply"),
+        FORBIDDEN: ("reject", "policy"),
+    }
+    by_title = {c.title: c for c in result.candidates}
+    assert by_title[FORBIDDEN].reason == ".github/workflows/ci.yml is protected"
+    assert by_title[FAILS_TESTS].reason.startswith("tests failed (exit code 1)")
+    good = by_title[GOOD]
+    assert len(good.pairs) == 2
+    assert {p.order for p in good.pairs} <= {("baseline", "candidate"), ("candidate", "baseline")}
+    for pair in good.pairs:
+        assert pair.candidate.metrics["latency_p95_ms"] < pair.baseline.metrics["latency_p95_ms"]
+        assert pair.baseline.metrics["requests"] > 0
+        assert (out / pair.candidate.raw).is_file()
+    assert good.comparisons["throughput_rps"].change > 0.5
+    assert good.build and good.build.image_size_mb and good.build.image_size_mb > 1
+    assert result.ranking == [good.slug]
+
+    # results.json round-trips; the PR file and the dry-run branch exist
+    assert RunResult.model_validate_json((out / "results.json").read_text()) == result
+    pr = (out / f"pr-{good.slug}.md").read_text()
+    assert pr.startswith(f"# {GOOD}\n") and "docker backend" in pr and "git revert -m 1" in pr
+    assert not list(out.glob("pr-round*"))
+    assert good.branch == f"mutbot/{good.slug}"
+    assert git(project, "log", "--format=%s", "main..mutbot/" + good.slug).strip() == GOOD
+    assert "threads = 8" in git(project, "show", f"mutbot/{good.slug}:config/server.ini")
+    assert git(project, "worktree", "list").count("\n") == 1
+    assert git(project, "status", "--porcelain") == ""
+    assert (out / "logs" / "round-prices-to-3-decimals" / "tests.log").read_text()
+
+
+def test_local_backend_runs_the_same_pipeline(project: Path, tmp_path: Path) -> None:
+    mutations = write_candidates(tmp_path / "c.json", [GOOD, FAILS_TESTS])
+    result = execute(
+        RunOptions(project, mutations, out=tmp_path / "out", backend="local"), RecordingReporter()
+    )
+    assert result.backend == "local"
+    assert "NO network isolation" in result.guarantees
+    assert verdicts(result) == {GOOD: ("propose", None), FAILS_TESTS: ("reject", "tests")}
+    assert "local backend" in (tmp_path / "out" / f"pr-{result.ranking[0]}.md").read_text()
+
+
+def test_a_baseline_that_fails_its_own_tests_stops_the_run(project: Path, tmp_path: Path) -> None:
+    edit_config(project, {"command: python -m unittest discover -s tests": "command: 'false'"})
+    mutations = write_candidates(tmp_path / "c.json", [GOOD])
+    with pytest.raises(BaselineError, match=r"the baseline .* fails at tests: tests failed"):
+        execute(
+            RunOptions(project, mutations, out=tmp_path / "out", backend="local"),
+            RecordingReporter(),
+        )
+    assert git(project, "worktree", "list").count("\n") == 1
+
+
+def _wait_for_container(client: Any, process: subprocess.Popen[str], limit: float) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and process.poll() is None:
+        running = client.containers.list(filters={"label": "mutbot.run", "status": "running"})
+        if any(c.attrs["Config"]["Cmd"] == ["python", "app.py"] for c in running):
+            return
+        time.sleep(0.2)
+    pytest.fail("the run never started a service container")
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "timeout"])
+def test_an_interrupted_run_leaves_nothing_behind(
+    how: str, project: Path, tmp_path: Path, docker_clean: Any
+) -> None:
+    edit_config(project, {"duration: 3s": "duration: 60s"})
+    mutations = write_candidates(tmp_path / "c.json", [GOOD])
+    args = [
+        sys.executable,
+        "-m",
+        "mutbot",
+        "run",
+        "--repo",
+        str(project),
+        "--mutations",
+        str(mutations),
+        "--out",
+        str(tmp_path / "out"),
+    ]
+    if how == "timeout":
+        args += ["--timeout", "12s"]
+    process = subprocess.Popen(
+        args,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    try:
+        _wait_for_container(docker_clean, process, 60)
+        if how != "timeout":
+            process.send_signal(getattr(signal, how))
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, err
+    assert err.strip().splitlines()[-1].startswith("mutbot: error: ")
+    assert git(project, "worktree", "list").count("\n") == 1
+    # docker_clean asserts no container, network or image of the run is left
+
+
+def test_results_json_is_plain_json(project: Path, tmp_path: Path) -> None:
+    mutations = write_candidates(tmp_path / "c.json", [STALE, FORBIDDEN])
+    execute(
+        RunOptions(project, mutations, out=tmp_path / "out", backend="local"), RecordingReporter()
+    )
+    data = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert data["version"] == 1 and data["ranking"] == []
+    assert [c["stage"] for c in data["candidates"]] == ["apply", "policy"]
