@@ -30,7 +30,7 @@ def test_config_errors_are_one_clear_message_and_exit_3(
     assert err == (
         f"mutbot: error: {path}: sandbox.memroy: unknown key; did you mean 'memory'? expected "
         "one of dockerfile, context, port, health, command, cpus, memory, startup_timeout, "
-        f"network\n{path}: load.users: expected a whole number, got 'many'\n"
+        f"build_timeout, network\n{path}: load.users: expected a whole number, got 'many'\n"
     )
 
 

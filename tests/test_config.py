@@ -15,7 +15,10 @@ MINIMAL = "version: 1\ntargets: [Dockerfile]\nload:\n  locustfile: loadtest/locu
 
 TOP_KEYS = "version, targets, protected, sandbox, tests, load, objective, cost, policy"
 LOAD_KEYS = "locustfile, users, spawn_rate, duration, warmup, trials"
-SANDBOX_KEYS = "dockerfile, context, port, health, command, cpus, memory, startup_timeout, network"
+SANDBOX_KEYS = (
+    "dockerfile, context, port, health, command, cpus, memory, startup_timeout, build_timeout, "
+    "network"
+)
 OBJECTIVES = (
     "throughput_rps, error_rate, latency_p50_ms, latency_p95_ms, latency_p99_ms, "
     "cpu_ms_per_request, cpu_cores_mean, memory_peak_mb, cost_month_usd, cost_per_mreq_usd, "

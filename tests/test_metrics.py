@@ -212,3 +212,17 @@ def test_window_usage_with_fewer_than_two_samples(
     cpu, peak = window_usage(samples, 100.0, 110.0)
     assert math.isnan(cpu)
     assert peak == memory
+
+
+def test_window_usage_scales_the_rate_when_samples_cover_only_part_of_the_window() -> None:
+    # samples from 100 to 103 at 0.5 CPU-s per second; the window runs 99..104
+    cpu, _ = window_usage(SAMPLES_STEADY, 99.0, 104.0)
+    assert cpu == pytest.approx(0.5 * 5)
+
+
+def test_window_usage_outside_every_sample_is_unknown() -> None:
+    cpu, _ = window_usage(SAMPLES_STEADY, 200.0, 210.0)
+    assert math.isnan(cpu)
+
+
+SAMPLES_STEADY = [(100.0 + t, 0.5 * t, 10) for t in range(4)]

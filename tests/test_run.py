@@ -148,7 +148,10 @@ def test_an_interrupted_run_leaves_nothing_behind(
         if process.poll() is None:
             process.kill()
     assert process.returncode == 130, err
-    assert err.strip().splitlines()[-1].startswith("mutbot: error: ")
+    reason = {"SIGINT": "interrupted", "SIGTERM": "terminated", "timeout": "timed out after 12s"}
+    assert f"mutbot: error: {reason[how]}; what was measured is in " in err
+    partial = RunResult.model_validate_json((tmp_path / "out" / "results.json").read_text())
+    assert partial.interrupted and partial.candidates[0].stage == "interrupted"
     assert git(project, "worktree", "list").count("\n") == 1
     # docker_clean asserts no container, network or image of the run is left
 

@@ -46,6 +46,9 @@ def test_a_project_in_a_subfolder_takes_diffs_relative_to_that_folder(tmp_path: 
         assert tree.name == "pricing"
         ws.apply(tree, THREADS)
         assert "threads = 8" in (tree / "config/server.ini").read_text()
+        with pytest.raises(StageFailure) as info:
+            ws.apply(ws.add("stale"), THREADS.replace("-threads = 1", "-threads = 4"))
+        assert info.value.reason == "does not apply: patch failed: config/server.ini:1"
     finally:
         ws.close()
 

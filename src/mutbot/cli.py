@@ -40,9 +40,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         signal.setitimer(signal.ITIMER_REAL, args.timeout)
     with ConsoleReporter() as reporter:
         result = execute(options, reporter)
-    stdout = Console()
+    stdout = Console(width=None if sys.stdout.isatty() else 160)
     print_ranking(result, stdout)
-    stdout.print(f"results: {result.output_dir}/results.json", highlight=False, markup=False)
+    stdout.print(
+        f"results: {result.output_dir}/results.json", highlight=False, markup=False, soft_wrap=True
+    )
     return 0
 
 

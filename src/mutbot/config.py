@@ -32,6 +32,7 @@ class Sandbox(_Section):
     cpus: float = Field(1.0, gt=0)
     memory: Size = parse_size("256m")
     startup_timeout: Duration = 30.0
+    build_timeout: Duration = 600.0
     network: Literal["isolated", "loopback"] = "isolated"
 
     @field_validator("health")

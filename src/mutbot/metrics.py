@@ -102,13 +102,18 @@ def window_usage(
 ) -> tuple[float, int]:
     """CPU-seconds used inside [start, end] (interpolated between samples) and peak memory.
 
-    Samples are (epoch seconds, cumulative CPU seconds, memory bytes), in time order.
+    Samples are (epoch seconds, cumulative CPU seconds, memory bytes), in time order. Where
+    they do not cover the whole window, the rate seen over the covered part is scaled up to it.
     """
     if len(samples) < 2:
         return float("nan"), max((s[2] for s in samples), default=0)
     times = np.array([s[0] for s in samples])
     cpu = np.array([s[1] for s in samples])
-    used = float(np.interp(end, times, cpu) - np.interp(start, times, cpu))
+    first, last = max(start, float(times[0])), min(end, float(times[-1]))
+    if last <= first:
+        return float("nan"), max(s[2] for s in samples)
+    used = float(np.interp(last, times, cpu) - np.interp(first, times, cpu))
+    used *= (end - start) / (last - first)
     inside = [s[2] for s in samples if start <= s[0] <= end]
     if not inside:  # a window shorter than the sampling period: the sample nearest its middle
         middle = (start + end) / 2

@@ -5,14 +5,16 @@ from __future__ import annotations
 import random
 import signal
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from mutbot import backends
 from mutbot.config import Config
 from mutbot.cost import monthly_cost
+from mutbot.decide import Decision
 from mutbot.errors import BaselineError, Interrupted
 from mutbot.metrics import median
 from mutbot.pipeline import (
@@ -46,38 +48,53 @@ def execute(options: RunOptions, reporter: Reporter) -> RunResult:
         ignore = options.project / ".mutbot" / ".gitignore"
         if not ignore.exists():
             ignore.write_text("*\n")
-    workspace = Workspace(options.project)
-    if workspace.uncommitted():
-        reporter.note("the project has uncommitted changes; mutbot measures the last commit")
     cores = backends.plan_cores(config.sandbox.cpus, core_list())
-    backend = backends.create(backend_name, config.sandbox, run_id, cores)
-    baseline, subjects = make_subjects(candidates)
-    ctx = Context(
-        options=options,
-        config=config,
-        config_path=config_path,
-        run_id=run_id,
-        run_dir=run_dir,
-        workspace=workspace,
-        backend=backend,
-        reporter=reporter,
-        plan=TrialPlan(config=config, locustfile=Path(), run_dir=run_dir, load_cores=cores.load),
-        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        seed=options.seed,
-    )
-    reporter.note(
-        f"run {run_id}: {len(subjects)} candidates, backend {backend_name}, results in {run_dir}"
-    )
-    try:
-        return _pipeline(ctx, baseline, subjects)
-    except KeyboardInterrupt:
-        raise Interrupted(
-            "interrupted; every container, network and worktree was removed"
-        ) from None
-    finally:
-        with _signals_held():
-            backend.close()
-            workspace.close()
+    with ExitStack() as resources:
+        workspace = Workspace(options.project)
+        resources.callback(_held, workspace.close)
+        backend = backends.create(backend_name, config.sandbox, run_id, cores)
+        resources.callback(_held, backend.close)
+        if workspace.uncommitted():
+            reporter.note("the project has uncommitted changes; mutbot measures the last commit")
+        ctx = Context(
+            options=options,
+            config=config,
+            config_path=config_path,
+            run_id=run_id,
+            run_dir=run_dir,
+            workspace=workspace,
+            backend=backend,
+            reporter=reporter,
+            plan=TrialPlan(
+                config=config,
+                locustfile=Path(config.load.locustfile),
+                run_dir=run_dir,
+                load_cores=cores.load,
+            ),
+            started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            seed=options.seed,
+        )
+        reporter.note(
+            f"run {run_id}: {len(candidates)} candidates, backend {backend_name}, "
+            f"results in {run_dir}"
+        )
+        baseline, subjects = make_subjects(candidates)
+        try:
+            return _pipeline(ctx, baseline, subjects)
+        except (KeyboardInterrupt, Interrupted) as exc:
+            _held(_write_partial, ctx, baseline, subjects)
+            reason = str(exc) if isinstance(exc, Interrupted) else "interrupted"
+            raise Interrupted(
+                f"{reason}; what was measured is in {run_dir}/results.json; every container, "
+                "network and worktree of the run is removed"
+            ) from None
+    raise AssertionError("not reached: ExitStack re-raises")  # for mypy, which cannot tell
+
+
+def _held(action: Callable[..., None], *args: object) -> None:
+    """Run a clean-up step that a second Ctrl-C or SIGTERM must not cut short."""
+    with _signals_held():
+        action(*args)
 
 
 @contextmanager
@@ -103,12 +120,7 @@ def _pipeline(ctx: Context, baseline: Subject, subjects: list[Subject]) -> RunRe
             f"{baseline.failure.stage}: {baseline.failure.reason}"
         )
     assert baseline.project_dir is not None
-    ctx.plan = TrialPlan(
-        config=ctx.config,
-        locustfile=baseline.project_dir / ctx.config.load.locustfile,
-        run_dir=ctx.run_dir,
-        load_cores=ctx.plan.load_cores,
-    )
+    ctx.plan = replace(ctx.plan, locustfile=baseline.project_dir / ctx.config.load.locustfile)
     for subject in subjects:
         prepare(ctx, subject)
     rng = random.Random(ctx.seed)
@@ -130,6 +142,21 @@ def _pipeline(ctx: Context, baseline: Subject, subjects: list[Subject]) -> RunRe
     result = _result(ctx, baseline, subjects, results)
     write_outputs(result, ctx.run_dir)
     return result
+
+
+def _write_partial(ctx: Context, baseline: Subject, subjects: list[Subject]) -> None:
+    """An interrupted run still leaves every stage and trial it finished."""
+    results = []
+    for subject in subjects:
+        failure = subject.failure
+        decision = (
+            Decision("reject", failure.stage, failure.reason)
+            if failure
+            else Decision("reject", "interrupted", "the run was interrupted before a verdict")
+        )
+        results.append(freeze(subject, decision, None))
+    result = _result(ctx, baseline, subjects, results).model_copy(update={"interrupted": True})
+    (ctx.run_dir / "results.json").write_text(result.model_dump_json(indent=2), encoding="utf-8")
 
 
 def write_outputs(result: RunResult, run_dir: Path) -> None:

@@ -70,7 +70,10 @@ class Workspace:
             git.Git(tree).execute(["git", *args, "--check", str(patch)])
             git.Git(tree).execute(["git", *args, str(patch)])
         except git.GitCommandError as exc:
-            raise StageFailure("apply", f"does not apply: {_first_line(exc.stderr)}") from exc
+            reason = _first_line(exc.stderr)
+            if self.prefix:  # git names paths from the repository root, the diff from the project
+                reason = reason.replace(f"{self.prefix}/", "")
+            raise StageFailure("apply", f"does not apply: {reason}") from exc
 
     def commit_branch(self, project_dir: Path, branch: str, message: str) -> str:
         """Commit the worktree's changes and point `branch` at that commit (dry run)."""

@@ -184,3 +184,17 @@ def subprocess_pid_that_exited() -> int:
     process = subprocess.Popen(["true"])
     process.wait()
     return process.pid
+
+
+def test_loopback_mode_publishes_on_127_0_0_1_only(tmp_path: Path, docker_clean: Any) -> None:
+    backend = make("t-loop", network="loopback")
+    try:
+        artifact = backend.build(write_service(tmp_path / "svc"), "mutbot-t-loop:x", tmp_path / "b")
+        instance = backend.start(artifact, tmp_path / "s.log")
+        assert instance.url.startswith("http://127.0.0.1:")
+        wait_healthy(instance, "/", 10)
+        ports = instance.container.attrs["NetworkSettings"]["Ports"]["8080/tcp"]
+        assert {p["HostIp"] for p in ports} == {"127.0.0.1"}
+        assert "outbound network NOT blocked" in backend.guarantees
+    finally:
+        backend.close()

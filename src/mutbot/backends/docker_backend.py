@@ -103,6 +103,7 @@ class DockerBackend:
                     decode=True,
                     labels=self.labels,
                     pull=False,
+                    timeout=int(self.sandbox.build_timeout),
                 ):
                     if "stream" in chunk:
                         out.write(chunk["stream"])
@@ -111,6 +112,11 @@ class DockerBackend:
                         out.write(last_error + "\n")
             except docker.errors.APIError as exc:
                 last_error = str(exc.explanation or exc)
+                out.write(last_error + "\n")
+            except requests.exceptions.RequestException:
+                last_error = (
+                    f"no output for {self.sandbox.build_timeout:g}s (sandbox.build_timeout)"
+                )
                 out.write(last_error + "\n")
         if last_error:
             raise StageFailure("build", f"build failed: {_tail(last_error)}")
@@ -123,15 +129,20 @@ class DockerBackend:
         )
 
     def run_tests(self, artifact: Artifact, command: str, timeout: float, log: Path) -> None:
-        container = self.client.containers.run(
-            artifact.ref,
-            [command],
-            entrypoint=["sh", "-c"],
-            detach=True,
-            network_mode="none",
-            labels=self.labels,
-            **self._limits(),
-        )
+        try:
+            container = self.client.containers.run(
+                artifact.ref,
+                [command],
+                entrypoint=["sh", "-c"],
+                detach=True,
+                network_mode="none",
+                labels=self.labels,
+                **self._limits(),
+            )
+        except docker.errors.APIError as exc:
+            raise StageFailure(
+                "tests", f"cannot start the tests: {exc.explanation or exc}"
+            ) from exc
         try:
             try:
                 code = container.wait(timeout=timeout)["StatusCode"]

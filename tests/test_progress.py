@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from mutbot.progress import ConsoleReporter, print_ranking
+from testing.records import candidate, run
+
+
+def test_plain_lines_when_not_a_terminal() -> None:
+    out = io.StringIO()
+    with ConsoleReporter(Console(file=out, force_terminal=False, width=200)) as reporter:
+        reporter.note("run x: 2 candidates")
+        reporter.stage("use-4-workers", "build")
+        reporter.stage("use-4-workers", "rejected at build: build failed: [red]x")
+    assert out.getvalue() == (
+        "run x: 2 candidates\nuse-4-workers: build\n"
+        "use-4-workers: rejected at build: build failed: [red]x\n"
+    )
+
+
+def test_live_table_on_a_terminal_ends_without_leftovers() -> None:
+    out = io.StringIO()
+    with ConsoleReporter(Console(file=out, force_terminal=True, width=120)) as reporter:
+        reporter.stage("use-4-workers", "trial 1/3: baseline")
+    assert reporter.stages == {"use-4-workers": "trial 1/3: baseline"}
+
+
+def test_ranking_lists_proposed_first_then_rejected_with_stage() -> None:
+    good = candidate("use-4-workers")
+    bad = candidate(
+        "bad",
+        title="Bad idea",
+        verdict="reject",
+        stage="tests",
+        reason="tests failed (exit code 1): boom",
+    )
+    out = io.StringIO()
+    print_ranking(run([bad, good], [good.slug]), Console(file=out, width=200))
+    lines = [line for line in out.getvalue().splitlines() if "│" in line]
+    assert "Use 4 workers" in lines[0] and "propose" in lines[0]
+    assert "Bad idea" in lines[1] and "reject (tests)" in lines[1] and "boom" in lines[1]
