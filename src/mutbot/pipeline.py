@@ -141,7 +141,10 @@ def _apply(ctx: Context, subject: Subject) -> None:
 def _build(ctx: Context, subject: Subject) -> None:
     assert subject.project_dir is not None
     tag = f"mutbot-{ctx.run_id.lower()}:{subject.slug}"
-    subject.artifact = ctx.backend.build(subject.project_dir, tag, _log(ctx, subject, "build"))
+    changed = subject.summary.files if subject.summary else ()
+    subject.artifact = ctx.backend.build(
+        subject.project_dir, tag, _log(ctx, subject, "build"), changed
+    )
 
 
 def _tests(ctx: Context, subject: Subject) -> None:

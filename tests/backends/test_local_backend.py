@@ -96,3 +96,16 @@ def test_core_plan_keeps_a_core_for_the_load_generator() -> None:
     assert plan_cores(1.5, [0, 1, 2, 3]) == CorePlan(service=(2, 3), load=(0, 1))
     assert plan_cores(2, [0, 1]) == CorePlan(None, None)
     assert plan_cores(1, [0]) == CorePlan(None, None)
+
+
+def test_a_change_the_local_backend_would_not_use_is_not_measured_as_an_a_a(
+    tmp_path: Path,
+) -> None:
+    backend, project = make(tmp_path)
+    with pytest.raises(StageFailure) as info:
+        backend.build(project, "x", tmp_path / "b.log", ("config/server.ini", "Dockerfile"))
+    assert (info.value.stage, info.value.reason) == (
+        "build",
+        "the local backend does not use Dockerfile; measure this change with --backend docker",
+    )
+    backend.build(project, "x", tmp_path / "b.log", ("config/server.ini",))

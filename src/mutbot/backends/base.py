@@ -47,7 +47,11 @@ class Backend(Protocol):
     name: str
     guarantees: str  # one line for the PR body: what isolation this backend gives
 
-    def build(self, project_dir: Path, tag: str, log: Path) -> Artifact: ...
+    def build(
+        self, project_dir: Path, tag: str, log: Path, changed: tuple[str, ...] = ()
+    ) -> Artifact:
+        """Raise StageFailure('build', reason) when it fails, or when this backend cannot measure
+        a change to one of the `changed` files (relative to the project folder)."""
 
     def run_tests(self, artifact: Artifact, command: str, timeout: float, log: Path) -> None:
         """Raise StageFailure('tests', reason) when the tests fail or time out."""

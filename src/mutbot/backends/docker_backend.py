@@ -87,7 +87,9 @@ class DockerBackend:
 
     # --- build and tests -------------------------------------------------------------------
 
-    def build(self, project_dir: Path, tag: str, log: Path) -> Artifact:
+    def build(
+        self, project_dir: Path, tag: str, log: Path, changed: tuple[str, ...] = ()
+    ) -> Artifact:
         context = (project_dir / self.sandbox.context).resolve()
         dockerfile = os.path.relpath(project_dir / self.sandbox.dockerfile, context)
         started = time.monotonic()

@@ -65,7 +65,16 @@ class LocalBackend:
             f"scrubbed environment, NO network isolation and no CPU quota"
         )
 
-    def build(self, project_dir: Path, tag: str, log: Path) -> Artifact:
+    def build(
+        self, project_dir: Path, tag: str, log: Path, changed: tuple[str, ...] = ()
+    ) -> Artifact:
+        unused = sorted({self.sandbox.dockerfile, ".dockerignore"} & set(changed))
+        if unused:  # measuring it here would compare the baseline with itself
+            raise StageFailure(
+                "build",
+                f"the local backend does not use {', '.join(unused)}; "
+                "measure this change with --backend docker",
+            )
         log.write_text("local backend: nothing to build; runs sandbox.command in the worktree\n")
         return Artifact(
             ref=str(project_dir), project_dir=project_dir, image_size_mb=None, build_seconds=0.0
