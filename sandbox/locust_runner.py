@@ -1,6 +1,11 @@
 """Drive a Locust load test as a library and dump every request's raw timing to JSON.
 
 Runs as its own subprocess because importing locust monkey-patches the process with gevent.
+
+Closed loop (default): plain Locust; each request is recorded as [start_epoch, latency_ms, ok].
+Open loop (--arrival-rate R): the users are a worker pool and task k is released at t0 + k/R;
+requests are recorded as [intended_start_epoch, latency_ms, ok], latency counted from the intended
+start so queueing behind busy workers counts (the coordinated-omission correction, as in wrk2).
 """
 
 from __future__ import annotations
@@ -8,11 +13,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import resource
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -25,6 +32,7 @@ from locust.util.load_locustfile import load_locustfile
 
 MAX_ERROR_KEYS = 20
 WATCHDOG_GRACE_S = 30.0
+LATE_START_S = 0.010  # an open-loop slot starting later than this found every worker busy
 
 
 def cpu_seconds() -> float:
@@ -42,18 +50,92 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--warmup", required=True, type=float)
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--max-requests", type=int, default=1_000_000)
+    p.add_argument("--arrival-rate", type=float, default=None, help="open loop: tasks/second")
     args = p.parse_args(argv)
     if min(args.users, args.max_requests) < 1 or min(args.spawn_rate, args.duration) <= 0:
         p.error("need users, max-requests >= 1 and spawn-rate, duration > 0")
     if args.warmup < 0:
         p.error("warmup must be >= 0")
+    if args.arrival_rate is not None and not (0 < args.arrival_rate < math.inf):
+        p.error("arrival-rate must be a finite number > 0")
     return args
+
+
+def sleep_until(epoch: float) -> None:
+    # Re-check the wall clock: libev timers count from the loop's cached time, which is stale
+    # after blocking work (loading the locustfile, runner.start), so one sleep can end early.
+    while (left := epoch - time.time()) > 0:
+        gevent.sleep(left)
+
+
+def call_at(epoch: float, fn: Callable[..., Any], *args: Any) -> None:
+    sleep_until(epoch)
+    fn(*args)
 
 
 def load_user_classes(path: Path) -> list[type[User]]:
     # load_locustfile already drops abstract classes; also drop ones with nothing to run.
     user_classes, _shapes = load_locustfile(str(path.resolve()))
     return [cls for cls in user_classes.values() if getattr(cls, "tasks", None)]
+
+
+class OpenLoop:
+    """A fixed-arrival-rate schedule shared by every user: slot k starts at t0 + k / rate."""
+
+    def __init__(self, t0: float, rate: float) -> None:
+        self.t0, self.rate = t0, rate
+        self.next_slot = 0  # gevent is cooperative: no lock needed around the counter
+        self.current: dict[Any, float] = {}  # greenlet -> intended start of the task it runs
+        self.on_time: list[float] = []  # intended starts of slots that began <= LATE_START_S late
+
+    def intended(self, k: int) -> float:
+        return self.t0 + k / self.rate
+
+    def first_slot_at(self, epoch: float) -> int:
+        """Smallest k whose intended start is >= epoch (same float expression as the records)."""
+        k = max(0, math.ceil((epoch - self.t0) * self.rate))
+        while k > 0 and self.intended(k - 1) >= epoch:
+            k -= 1
+        while self.intended(k) < epoch:
+            k += 1
+        return k
+
+    def take_slot(self) -> None:
+        k, self.next_slot = self.next_slot, self.next_slot + 1
+        start = self.intended(k)
+        self.current[gevent.getcurrent()] = start
+        sleep_until(start)
+        if time.time() - start <= LATE_START_S:
+            self.on_time.append(start)
+
+    def instrument(self, cls: type[User]) -> None:
+        # Locust runs on_start, then task, wait_time, task, wait_time, ...: so a slot is taken
+        # before every task. The locustfile's own wait_time is replaced (TaskSets that define
+        # their own wait_time escape the schedule). on_stop requests belong to no slot.
+        orig_start, orig_stop = cls.on_start, cls.on_stop
+
+        def wait_time(_user: User) -> float:
+            self.take_slot()
+            return 0.0
+
+        def on_start(user: User) -> None:
+            orig_start(user)
+            self.take_slot()
+
+        def on_stop(user: User) -> None:
+            self.current.pop(gevent.getcurrent(), None)
+            orig_stop(user)  # type: ignore[no-untyped-call]
+
+        for name, fn in (("wait_time", wait_time), ("on_start", on_start), ("on_stop", on_stop)):
+            setattr(cls, name, fn)
+
+    def window_counts(self, start: float, end: float, stopped: float) -> tuple[int, int]:
+        """(slots scheduled in [start, end), those that started late or never, though due)."""
+        scheduled = self.first_slot_at(end) - self.first_slot_at(start)
+        cutoff = min(end, stopped - LATE_START_S)
+        due = max(0, self.first_slot_at(cutoff) - self.first_slot_at(start))
+        on_time = sum(1 for s in self.on_time if start <= s < cutoff)
+        return scheduled, due - on_time
 
 
 def on_watchdog(_signum: int, _frame: FrameType | None) -> None:
@@ -76,10 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"locust_runner: cannot load {args.locustfile}: {first}", file=sys.stderr)
         return 2
     if not classes:
-        print(
-            f"locust_runner: no concrete User classes with tasks in {args.locustfile}",
-            file=sys.stderr,
-        )
+        msg = f"no concrete User classes with tasks in {args.locustfile}"
+        print(f"locust_runner: {msg}", file=sys.stderr)
         return 2
 
     env = Environment(user_classes=classes, host=args.host)
@@ -88,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     errors: dict[str, int] = {}
     done = gevent.event.Event()
     state: dict[str, Any] = {"stopped_early": False}
+    sched: OpenLoop | None = None  # set just before the users start
 
     def on_request(
         name: str = "",
@@ -100,7 +181,15 @@ def main(argv: list[str] | None = None) -> int:
             return  # past the cap: in-flight stragglers while quitting are dropped
         rt = float(response_time or 0.0)
         started = start_time if start_time is not None else time.time() - rt / 1000.0
-        records.append([round(started, 6), round(rt, 3), 0 if exception else 1])
+        intended = sched.current.get(gevent.getcurrent()) if sched is not None else None
+        if intended is None:  # closed loop (or an open-loop request outside any task)
+            started = round(started, 6)
+        else:
+            # Open loop: latency runs from the task's intended start to completion, including
+            # any wait for a free worker. A task making several requests: all of them count
+            # from that same intended start. Unrounded, so window comparisons stay exact.
+            started, rt = intended, (started + rt / 1000.0 - intended) * 1000.0
+        records.append([started, round(rt, 3), 0 if exception else 1])
         if exception is not None:
             text = (str(exception).strip().splitlines() or [type(exception).__name__])[0]
             key = f"{name} {text}"
@@ -121,10 +210,14 @@ def main(argv: list[str] | None = None) -> int:
     window_start = t0 + args.warmup
     window_end = window_start + args.duration
     samples["t0"] = (t0, cpu_seconds())
+    if args.arrival_rate is not None:
+        sched = OpenLoop(t0, args.arrival_rate)
+        for cls in classes:
+            sched.instrument(cls)
     runner.start(args.users, spawn_rate=args.spawn_rate)
     # Schedule against absolute epochs so start() overhead doesn't shift the window.
-    start_timer = gevent.spawn_later(max(0.0, window_start - time.time()), sample, "start")
-    end_timer = gevent.spawn_later(max(0.0, window_end - time.time()), done.set)
+    start_timer = gevent.spawn(call_at, window_start, sample, "start")
+    end_timer = gevent.spawn(call_at, window_end, done.set)
     done.wait()
     sample("end")
     start_timer.kill(block=False)
@@ -137,6 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     begin = samples.get("start", samples["t0"])
     cpu = max(0.0, samples["end"][1] - begin[1])
     span = samples["end"][0] - begin[0]
+    scheduled, late = (
+        sched.window_counts(window_start, window_end, samples["end"][0]) if sched else [None] * 2
+    )
     result = {
         "version": 1,
         "t0": t0,
@@ -144,6 +240,10 @@ def main(argv: list[str] | None = None) -> int:
         "window_end": window_end,
         "users": args.users,
         "spawn_rate": args.spawn_rate,
+        "mode": "closed" if sched is None else "open",
+        "arrival_rate": args.arrival_rate,
+        "scheduled_in_window": scheduled,
+        "late_starts": late,
         "loadgen_cpu_seconds": round(cpu, 6),
         "loadgen_cpu_fraction": round(cpu / span, 6) if span > 0 else 0.0,
         "stopped_early": state["stopped_early"],

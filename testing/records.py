@@ -1,18 +1,22 @@
-"""Synthetic run records for tests of rendering and reporting (no run needed)."""
+"""Synthetic run records for tests of rendering, reporting and explaining: real pairs, judged by
+the real judge, so the records are what a run would have written."""
 
 from __future__ import annotations
 
+from mutbot.config import Judge, Objective
+from mutbot.judge import Settings, compare_all, judge, scored
 from mutbot.results import (
     BaselineResult,
     Build,
     CandidateResult,
-    Comparison,
+    Noise,
     Pair,
     RunResult,
     Side,
     Trial,
     Verdict,
 )
+from mutbot.risk import assess_complexity, assess_risk
 
 DIFF = (
     "diff --git a/config/server.ini b/config/server.ini\n"
@@ -24,22 +28,24 @@ DIFF = (
 )
 GUARANTEES = "Docker container, 1 CPU, 256m memory (no swap), an internal network with no route out"
 ORDERS: tuple[tuple[Side, Side], ...] = (("baseline", "candidate"), ("candidate", "baseline"))
+# baseline p95 of each pair; the candidate's is `factor` times it, with a little jitter
+BASE = [100.0, 104.0, 97.0, 110.0, 95.0, 101.0, 99.0, 108.0, 93.0, 102.0]
+JITTER = [1.00, 1.02, 0.99, 1.01, 0.98, 1.03, 0.97, 1.00, 1.02, 0.99]
+SETTINGS = Settings(
+    primary="latency_p95_ms",
+    alpha=0.01,
+    min_effect=0.05,
+    guardrails=Objective().limits(),
+    gates={"confidence": 0.85, "risk": 5.0, "complexity": 8.0},
+)
 
-# metric: (baseline, candidate, change, pairs better), the medians over three pairs
-COMPARISONS = {
-    "latency_p95_ms": (100.0, 81.0, 0.19, 3),
-    "error_rate": (0.001, 0.0, 0.001, 2),
-    "throughput_rps": (50.0, 55.0, 0.1, 3),
-    "cost_month_usd": (30.0, 27.5, 0.25 / 3, 3),
-}
 
-
-def trial(side: Side, latency: float) -> Trial:
+def trial(side: Side, latency: float, throughput: float = 50.0, errors: float = 0.0) -> Trial:
     metrics = {
+        "throughput_rps": throughput,
+        "error_rate": errors,
         "latency_p95_ms": latency,
-        "error_rate": 0.0,
-        "throughput_rps": 50.0,
-        "cost_month_usd": 30.0,
+        "cost_per_mreq_usd": 0.02 * 50.0 / throughput,
     }
     return Trial(
         side=side,
@@ -48,26 +54,59 @@ def trial(side: Side, latency: float) -> Trial:
         metrics=metrics,
         loadgen_cpu_fraction=0.1,
         errors={},
-        raw=f"{side}.jsonl",
+        raw=f"raw/{side}.json",
     )
+
+
+def pairs(factor: float, n: int = 10, throughput_factor: float = 1.0) -> list[Pair]:
+    return [
+        Pair(
+            index=i,
+            order=ORDERS[i % 2],
+            baseline=trial("baseline", BASE[i]),
+            candidate=trial(
+                "candidate", BASE[i] * factor * JITTER[i], throughput=50.0 * throughput_factor
+            ),
+        )
+        for i in range(n)
+    ]
 
 
 def candidate(
     slug: str,
     title: str = "Use 4 workers",
-    verdict: Verdict = "propose",
-    stage: str | None = None,
-    reason: str = "p95 latency better in all 3 pairs (median +19.0%)",
+    factor: float = 0.81,
     rationale: str = "Ping @someone: <script>alert(1)</script> more workers.",
     diff: str = DIFF,
+    rejected_at: tuple[str, str] | None = None,
+    proposer_risk: float = 2.0,
 ) -> CandidateResult:
-    latencies = (80.0, 81.0, 82.0) if verdict == "propose" else ()
+    """Judged from pairs whose candidate p95 is `factor` times the baseline's, or rejected at a
+    stage before the judge (then no pairs)."""
+    measured = pairs(factor) if rejected_at is None else []
+    verdict: Verdict = "reject"
+    stage, reason, judgement = (rejected_at or (None, ""))[0], (rejected_at or ("", ""))[1], None
+    if rejected_at is None:
+        outcome = judge(
+            measured,
+            SETTINGS,
+            compare_all(measured, 0.01)["latency_p95_ms"].p_value,
+            None,
+            scored(assess_risk(diff, proposer_risk)),
+            scored(assess_complexity(diff)),
+        )
+        verdict, stage, reason, judgement = (
+            outcome.verdict,
+            outcome.stage,
+            outcome.reason,
+            outcome.judgement,
+        )
     return CandidateResult(
         slug=slug,
         title=title,
         kind="incremental",
         rationale=rationale,
-        risk=2.0,
+        risk=proposer_risk,
         fingerprint="0123456789ab",
         diff=diff,
         files=["config/server.ini"],
@@ -76,27 +115,17 @@ def candidate(
         reason=reason,
         stages=[],
         build=Build(image_size_mb=52.0, build_seconds=3.0),
-        pairs=[
-            Pair(
-                index=i,
-                order=ORDERS[i % 2],
-                baseline=trial("baseline", 100.0),
-                candidate=trial("candidate", latency),
-            )
-            for i, latency in enumerate(latencies)
-        ],
-        comparisons={
-            name: Comparison(
-                metric=name, baseline=b, candidate=c, change=d, pairs_better=n, pairs=3
-            )
-            for name, (b, c, d, n) in COMPARISONS.items()
-        }
-        if verdict == "propose"
-        else {},
+        screening=[],
+        pairs=measured,
+        comparisons=compare_all(measured, 0.01),
+        judgement=judgement,
+        invalid_trials=[],
     )
 
 
-def run(candidates: list[CandidateResult], ranking: list[str]) -> RunResult:
+def run(
+    candidates: list[CandidateResult], ranking: list[str], noise: Noise | None = None
+) -> RunResult:
     return RunResult(
         run_id="20240101-000000-abcd",
         started_at="2024-01-01T00:00:00+00:00",
@@ -108,16 +137,21 @@ def run(candidates: list[CandidateResult], ranking: list[str]) -> RunResult:
         guarantees=GUARANTEES,
         seed=7,
         limits={"cpus": 1.0, "memory": "256m", "network": "isolated"},
-        load={"users": 20, "spawn_rate": 20.0, "duration": "10s", "warmup": "2s", "trials": 3},
-        objective={
-            "primary": "latency_p95_ms",
-            "guardrails": {"error_rate": 0.01},
-            "rule": "better on the primary metric in every pair, no guardrail broken",
+        load={
+            "users": 20,
+            "spawn_rate": 20.0,
+            "duration": "10s",
+            "warmup": "2s",
+            "model": "closed",
         },
+        objective={"primary": "latency_p95_ms", "also": [], "guardrails": SETTINGS.guardrails},
+        judge=Judge().model_dump(),
+        noise=noise,
         cost_of_limits_month_usd=32.5,
         baseline=BaselineResult(
             stages=[], build=Build(image_size_mb=50.0, build_seconds=2.0), summary={}
         ),
         candidates=candidates,
         ranking=ranking,
+        pareto=[],
     )

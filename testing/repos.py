@@ -46,7 +46,15 @@ def write_candidates(path: Path, titles: list[str]) -> Path:
     return path
 
 
-QUICK_LOAD = {"duration: 10s": "duration: 3s", "warmup: 2s": "warmup: 1s", "trials: 3": "trials: 2"}
+# Short trials and a lenient alpha, so an end-to-end test takes well under a minute.
+QUICK_LOAD = {
+    "duration: 3s": "duration: 2s",
+    "warmup: 1s": "warmup: 0.5s",
+    "alpha: 0.01": "alpha: 0.1",
+    "aa_pairs: 3 ": "aa_pairs: 0 ",
+    "confirm_top: 2": "confirm_top: 1",
+    "  pairs: 8 ": "  pairs: 5 ",
+}
 
 
 def edit_config(project: Path, replace: dict[str, str]) -> None:

@@ -13,16 +13,21 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "pricing" / ".mutbo
 
 MINIMAL = "version: 1\ntargets: [Dockerfile]\nload:\n  locustfile: loadtest/locustfile.py\n"
 
-TOP_KEYS = "version, targets, protected, sandbox, tests, load, objective, cost, policy"
-LOAD_KEYS = "locustfile, users, spawn_rate, duration, warmup, trials"
+TOP_KEYS = "version, targets, protected, sandbox, tests, load, objective, cost, policy, judge"
+LOAD_KEYS = "locustfile, users, spawn_rate, duration, warmup, arrival_rate"
 SANDBOX_KEYS = (
     "dockerfile, context, port, health, command, cpus, memory, startup_timeout, build_timeout, "
     "network"
 )
 OBJECTIVES = (
+    "throughput_rps, latency_p50_ms, latency_p95_ms, latency_p99_ms, "
+    "cpu_ms_per_request, cpu_cores_mean, memory_peak_mb, cost_month_usd, cost_per_mreq_usd, "
+    "cost_limits_per_mreq_usd, healthy_seconds"
+)
+METRIC_NAMES = (
     "throughput_rps, error_rate, latency_p50_ms, latency_p95_ms, latency_p99_ms, "
     "cpu_ms_per_request, cpu_cores_mean, memory_peak_mb, cost_month_usd, cost_per_mreq_usd, "
-    "healthy_seconds"
+    "cost_limits_per_mreq_usd, healthy_seconds, requests"
 )
 
 FULL = """\
@@ -48,12 +53,22 @@ load:
   spawn_rate: 10
   duration: 500ms
   warmup: 1.5
-  trials: 5
+  arrival_rate: 40
 objective:
   primary: throughput_rps
-  guardrails: {error_rate: 0.05, latency_p99_ms: 800}
+  also: [cost_per_mreq_usd]
+  guardrails: {error_rate: 0.05, latency_p99_ms: 0.2, memory_peak_mb: null}
 cost: {vcpu_hour_usd: 0.05, gb_hour_usd: 0.005}
 policy: {max_changed_lines: 50, max_files: 3}
+judge:
+  alpha: 0.05
+  min_effect: 10%
+  pairs: 12
+  screen_pairs: 3
+  confirm_top: 2
+  aa_pairs: 0
+  max_reruns: 1
+  gates: {confidence: 0.9, risk: 4, complexity: 6}
 """
 
 
@@ -90,9 +105,21 @@ def test_full_file_converts_human_units(tmp_path: Path) -> None:
     assert config.load.spawn_rate == 10.0
     assert config.load.duration == 0.5
     assert config.load.warmup == 1.5
-    assert config.load.trials == 5
+    assert config.load.arrival_rate == 40.0
     assert config.objective.primary == "throughput_rps"
-    assert config.objective.guardrails == {"error_rate": 0.05, "latency_p99_ms": 800.0}
+    assert config.objective.also == ["cost_per_mreq_usd"]
+    assert config.objective.limits() == {
+        "error_rate": 0.05,
+        "latency_p50_ms": 0.1,
+        "latency_p95_ms": 0.1,
+        "latency_p99_ms": 0.2,
+        "cpu_ms_per_request": 0.1,
+        "cost_per_mreq_usd": 0.1,
+    }
+    judge = config.judge
+    assert (judge.alpha, judge.min_effect, judge.pairs, judge.screen_pairs) == (0.05, 0.1, 12, 3)
+    assert (judge.confirm_top, judge.aa_pairs, judge.max_reruns) == (2, 0, 1)
+    assert (judge.gates.confidence, judge.gates.risk, judge.gates.complexity) == (0.9, 4, 6)
     assert config.cost.vcpu_hour_usd == 0.05
     assert config.cost.gb_hour_usd == 0.005
     assert config.policy.max_changed_lines == 50
@@ -111,15 +138,26 @@ def test_minimal_file_fills_defaults(tmp_path: Path) -> None:
     assert sandbox.network == "isolated"
     assert (config.tests.command, config.tests.timeout) == (None, 120.0)
     load = config.load
-    assert (load.users, load.spawn_rate, load.duration, load.warmup, load.trials) == (
+    assert (load.users, load.spawn_rate, load.duration, load.warmup, load.arrival_rate) == (
         20,
         20.0,
         20.0,
         5.0,
-        3,
+        None,
     )
     assert config.objective.primary == "latency_p95_ms"
-    assert config.objective.guardrails == {"error_rate": 0.01}
+    assert config.objective.limits() == {
+        "error_rate": 0.001,
+        "throughput_rps": 0.1,
+        "latency_p50_ms": 0.1,
+        "latency_p99_ms": 0.1,
+        "cpu_ms_per_request": 0.1,
+        "memory_peak_mb": 0.1,
+        "cost_per_mreq_usd": 0.1,
+    }
+    judge = config.judge
+    assert (judge.alpha, judge.min_effect, judge.pairs, judge.screen_pairs) == (0.01, 0.05, 10, 4)
+    assert (judge.confirm_top, judge.aa_pairs, judge.max_reruns) == (3, 4, 2)
     assert (config.cost.vcpu_hour_usd, config.cost.gb_hour_usd) == (0.04048, 0.004445)
     assert (config.policy.max_changed_lines, config.policy.max_files) == (200, 10)
 
@@ -127,7 +165,7 @@ def test_minimal_file_fills_defaults(tmp_path: Path) -> None:
 def test_config_is_frozen(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, MINIMAL))
     with pytest.raises(ValueError):
-        config.load.trials = 9  # type: ignore[misc]
+        config.load.users = 9  # type: ignore[misc]
 
 
 def test_example_project_config_loads() -> None:
@@ -135,8 +173,9 @@ def test_example_project_config_loads() -> None:
     assert isinstance(config, Config)
     assert config.targets == ["Dockerfile", "config/*.ini"]
     assert config.load.locustfile == "loadtest/locustfile.py"
-    assert config.load.duration == 10.0
-    assert config.load.warmup == 2.0
+    assert config.load.duration == 3.0
+    assert config.load.warmup == 1.0
+    assert (config.judge.pairs, config.judge.confirm_top, config.judge.alpha) == (8, 2, 0.01)
     assert config.sandbox.memory == 268435456
     assert config.sandbox.startup_timeout == 30.0
     assert config.objective.primary == "latency_p95_ms"
@@ -156,8 +195,8 @@ def test_example_project_config_loads() -> None:
             id="top-level-unknown-far",
         ),
         pytest.param(
-            MINIMAL + "  trails: 3\n",
-            [f"load.trails: unknown key; did you mean 'trials'? expected one of {LOAD_KEYS}"],
+            MINIMAL + "  durations: 3\n",
+            [f"load.durations: unknown key; did you mean 'duration'? expected one of {LOAD_KEYS}"],
             id="nested-unknown-close",
         ),
         pytest.param(
@@ -254,9 +293,9 @@ def test_example_project_config_loads() -> None:
             id="port-zero",
         ),
         pytest.param(
-            MINIMAL + "  trials: 0\n",
-            ["load.trials: expected a value at least 1, got 0"],
-            id="trials-zero",
+            MINIMAL + "  users: 0\n",
+            ["load.users: expected a value at least 1, got 0"],
+            id="users-zero",
         ),
         pytest.param(
             MINIMAL + "  users: 10001\n",
@@ -309,10 +348,7 @@ def test_example_project_config_loads() -> None:
         ),
         pytest.param(
             MINIMAL + "objective:\n  guardrails: {latency: 5}\n",
-            [
-                "objective.guardrails: unknown metric 'latency'; expected one of "
-                f"{OBJECTIVES}, requests"
-            ],
+            [f"objective.guardrails: unknown metric 'latency'; expected one of {METRIC_NAMES}"],
             id="unknown-guardrail",
         ),
         pytest.param(
@@ -415,3 +451,13 @@ def test_find_config_ignores_a_folder_named_like_the_file(tmp_path: Path) -> Non
     (tmp_path / ".mutbot.yml").mkdir()
     path = write(tmp_path, MINIMAL, ".github/mutbot.yml")
     assert find_config(tmp_path) == path
+
+
+def test_an_unreachable_alpha_is_a_clear_config_error(tmp_path: Path) -> None:
+    path = write(tmp_path, MINIMAL + "judge: {pairs: 6}\n")
+    assert error_of(path) == (
+        f"{path}: judge: with 6 pairs the exact test can never reach alpha 0.01 (smallest p = "
+        "1/2^6; the confidence interval needs alpha/2 and 3 confirmed candidates multiply p by "
+        "up to 3); use pairs: 9 or more"
+    )
+    load_config(write(tmp_path, MINIMAL + "judge: {pairs: 6, alpha: 0.05, confirm_top: 1}\n"))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import statistics
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -31,15 +34,34 @@ class Visitor(HttpUser):
         self.client.get("/fail")
 """
 
+# One request per task; wait_time is replaced by the schedule in open-loop mode.
+ONE_PATH = """
+from locust import HttpUser, constant, task
+
+
+class Visitor(HttpUser):
+    wait_time = constant(0)
+
+    @task
+    def hit(self):
+        self.client.get("{path}")
+"""
+SLOW_S = 0.2
+
 
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
-        status = 200 if self.path == "/ok" else 500
+        if self.path == "/slow":
+            time.sleep(SLOW_S)
+        status = 200 if self.path in ("/ok", "/slow") else 500
         body = b"ok" if status == 200 else b"boom"
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the runner dropped an in-flight /slow request while quitting
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # keep test output quiet
@@ -59,7 +81,13 @@ def server_url() -> Iterator[str]:
 
 
 def run_runner(
-    tmp_path: Path, host: str, locustfile: str, *extra: str, warmup: str = "1", duration: str = "2"
+    tmp_path: Path,
+    host: str,
+    locustfile: str,
+    *extra: str,
+    warmup: str = "1",
+    duration: str = "2",
+    users: str = "3",
 ) -> tuple[subprocess.CompletedProcess[str], Path]:
     lf = tmp_path / "my_locustfile.py"
     lf.write_text(locustfile)
@@ -72,7 +100,7 @@ def run_runner(
         "--host",
         host,
         "--users",
-        "3",
+        users,
         "--spawn-rate",
         "100",
         "--duration",
@@ -94,6 +122,8 @@ def test_full_run(tmp_path: Path, server_url: str) -> None:
     data = json.loads(out.read_text())
     assert data["version"] == 1
     assert data["users"] == 3 and data["stopped_early"] is False
+    assert data["mode"] == "closed" and data["arrival_rate"] is None
+    assert data["scheduled_in_window"] is None and data["late_starts"] is None
     assert abs(data["window_end"] - data["window_start"] - 2.0) < 0.01
     assert abs(data["window_start"] - data["t0"] - 1.0) < 0.01
     reqs = data["requests"]
@@ -125,3 +155,54 @@ def test_no_user_classes_exits_2(tmp_path: Path) -> None:
     lines = proc.stderr.strip().splitlines()
     assert lines and "no concrete User classes" in lines[-1]
     assert not out.exists()
+
+
+def in_window(data: dict[str, Any]) -> list[list[float]]:
+    return [r for r in data["requests"] if data["window_start"] <= r[0] < data["window_end"]]
+
+
+def test_open_loop_fixed_arrival_rate(tmp_path: Path, server_url: str) -> None:
+    lf = ONE_PATH.format(path="/ok")
+    proc, out = run_runner(tmp_path, server_url, lf, "--arrival-rate", "50", users="5")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(out.read_text())
+    assert data["mode"] == "open" and data["arrival_rate"] == 50.0
+    assert abs(data["scheduled_in_window"] - 100) <= 1
+    window = in_window(data)
+    assert 90 <= len(window) <= 110
+    assert all(r[2] == 1 for r in window)
+    starts = sorted({r[0] for r in data["requests"]})
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert abs(statistics.median(gaps) - 0.02) <= 0.002
+    assert data["late_starts"] < 10
+    # Latency counts from the intended start, so it is never below the bare service time ~0.
+    assert all(r[1] > 0 for r in window)
+
+
+def test_open_loop_counts_coordinated_omission(tmp_path: Path, server_url: str) -> None:
+    # One worker, 20 slots/s, 0.2 s per request: each request queues behind the previous ones.
+    lf = ONE_PATH.format(path="/slow")
+    proc, out = run_runner(
+        tmp_path, server_url, lf, "--arrival-rate", "20", users="1", warmup="0", duration="2.5"
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(out.read_text())
+    window = in_window(data)
+    assert window
+    assert statistics.median(r[1] for r in window) > 2 * SLOW_S * 1000
+    assert max(r[1] for r in window) > 4 * SLOW_S * 1000
+    scheduled = data["scheduled_in_window"]
+    assert abs(scheduled - 50) <= 1
+    assert data["late_starts"] >= 0.8 * scheduled
+    assert len(window) / scheduled < 0.5  # the orchestrator's achieved-rate check would fail
+
+    # The same server driven closed-loop by one user hides the queueing: ≈ service time.
+    closed_dir = tmp_path / "closed"
+    closed_dir.mkdir()
+    proc, out = run_runner(closed_dir, server_url, lf, users="1", warmup="0", duration="1.5")
+    assert proc.returncode == 0, proc.stderr
+    closed = json.loads(out.read_text())
+    assert closed["mode"] == "closed"
+    closed_window = in_window(closed)
+    assert len(closed_window) >= 4
+    assert SLOW_S * 1000 * 0.95 < statistics.median(r[1] for r in closed_window) < 300

@@ -30,11 +30,7 @@ def test_live_table_on_a_terminal_ends_without_leftovers() -> None:
 def test_ranking_lists_proposed_first_then_rejected_with_stage() -> None:
     good = candidate("use-4-workers")
     bad = candidate(
-        "bad",
-        title="Bad idea",
-        verdict="reject",
-        stage="tests",
-        reason="tests failed (exit code 1): boom",
+        "bad", title="Bad idea", rejected_at=("tests", "tests failed (exit code 1): boom")
     )
     out = io.StringIO()
     print_ranking(run([bad, good], [good.slug]), Console(file=out, width=200))

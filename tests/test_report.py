@@ -13,39 +13,52 @@ def pr(**overrides: str) -> str:
     return render_pr(cand, run([cand], [cand.slug]))
 
 
-def test_pr_title_and_headline() -> None:
+def test_pr_title_and_headline_carry_the_uncertainty() -> None:
     body = pr()
     assert body.startswith("# Use 4 workers\n\n")
     assert (
-        "**p95 latency 100.0 ms → 81.0 ms (+19.0% better), better in 3 of 3 paired trials.**"
-        in body
+        "**p95 latency 100.5 ms → 81.4 ms (-19.0%, 99% CI -20.6%…-17.4%, 10 paired trials, "
+        "p = 9.8e-04).**" in body
     )
 
 
-def test_pr_has_a_row_for_every_metric_and_the_builds() -> None:
+def test_pr_has_a_row_with_interval_for_every_metric_and_the_builds() -> None:
     lines = pr().splitlines()
     for row in [
-        "| p95 latency | 100.0 ms | 81.0 ms | +19.0% | 3/3 |",
-        "| error rate | 0.10% | 0.00% | +0.10 pp | 2/3 |",
-        "| throughput | 50 req/s | 55 req/s | +10.0% | 3/3 |",
-        "| cost at measured use | $30.00 | $27.50 | +8.3% | 3/3 |",
-        "| image size | 50.0 MiB | 52.0 MiB |  |  |",
-        "| build time | 2.0 s | 3.0 s |  |  |",
+        "| p95 latency | 100.5 ms | 81.4 ms | -19.0% | -20.6%…-17.4% | 9.8e-04 |",
+        "| error rate | 0.00% | 0.00% | +0.00 pp | +0.00 pp…+0.00 pp | 1 |",
+        "| throughput | 50 req/s | 50 req/s | +0.0% | +0.0%…+0.0% | 1 |",
+        "| image size | 50.0 MiB | 52.0 MiB |  |  |  |",
+        "| build time | 2.0 s | 3.0 s |  |  |  |",
     ]:
         assert row in lines
 
 
-def test_pr_states_trials_backend_and_decision() -> None:
+def test_pr_states_the_method_the_verdict_and_why() -> None:
     body = pr()
-    assert "Values are medians over 3 paired trials." in body
+    assert "Hodges–Lehmann estimates over 10 paired trials of a fresh\nconfirmation block" in body
     assert "(seed 7)" in body
-    assert "Load: 20 Locust users, 10s measured\nafter 2s of warm-up" in body
+    assert "Load: 20 Locust users (closed loop),\n10s measured after 2s of warm-up" in body
     assert f"- **Sandbox:** docker backend: {GUARANTEES}." in body
-    assert "- **Decision:** p95 latency better in all 3 pairs (median +19.0%)" in body
-    assert "guardrails: error_rate ≤ 0.01)." in body
-    assert "(1.0 vCPU, 256m) $32.50 on both sides." in body
-    assert "proposer's risk estimate 2.0/10" in body
+    assert "## Verdict\n\nbetter: p95 latency -19.0% (CI -20.6%…-17.4%), p = 0.000977." in body
+    assert "- **Confidence:** 0.999 (1 − adjusted p); alpha 0.01." in body
+    assert "- **Minimum effect:** the CI had to clear 5.0% (judge.min_effect)." in body
+    assert "risk 2.00 (< 5.0: ok)" in body and "complexity 1.00 (< 8.0: ok)" in body
+    assert "error rate +0.10 pp, throughput 10%" in body
+    assert "(1.0 vCPU, 256m) $32.50 a month on both sides" in body
+    assert "the proposer's own risk estimate 2.0/10" in body
     assert "At commit `0123456789ab`:" in body
+    assert "`mutbot explain results.json use-4-workers`" in body
+
+
+def test_pr_reports_the_noise_block_when_there_was_one() -> None:
+    from mutbot.results import Noise
+    from testing.records import pairs
+
+    cand = candidate("use-4-workers")
+    noise = Noise(metric="latency_p95_ms", pairs=pairs(1.0, n=4), spread=0.0123)
+    body = render_pr(cand, run([cand], [cand.slug], noise=noise))
+    assert "an A/A block of 4 pairs (baseline against itself) disagreed by 0.012" in body
 
 
 def test_pr_rationale_is_defused() -> None:
@@ -85,41 +98,40 @@ def test_pr_how_to_revert() -> None:
 
 def test_pr_per_trial_table_has_one_row_per_trial() -> None:
     body = pr()
-    table = body.split("<summary>Per-trial data</summary>")[1]
-    columns = "throughput | error rate | p95 latency | cost at measured use"
+    table = body.split("<summary>Per-trial data (confirmation block)</summary>")[1]
+    columns = "throughput | error rate | p95 latency | cost per million requests (measured use)"
     assert f"| pair | order | side | {columns} |" in table
     rows = [line.strip() for line in table.splitlines() if line.startswith("| ") and "→" in line]
-    assert rows == [
-        "| 1 | baseline → candidate | baseline | 50 req/s | 0.00% | 100.0 ms | $30.00 |",
-        "| 1 | baseline → candidate | candidate | 50 req/s | 0.00% | 80.0 ms | $30.00 |",
-        "| 2 | candidate → baseline | candidate | 50 req/s | 0.00% | 81.0 ms | $30.00 |",
-        "| 2 | candidate → baseline | baseline | 50 req/s | 0.00% | 100.0 ms | $30.00 |",
-        "| 3 | baseline → candidate | baseline | 50 req/s | 0.00% | 100.0 ms | $30.00 |",
-        "| 3 | baseline → candidate | candidate | 50 req/s | 0.00% | 82.0 ms | $30.00 |",
+    assert len(rows) == 20
+    assert rows[:2] == [
+        "| 1 | baseline → candidate | baseline | 50 req/s | 0.00% | 100.0 ms | $0.0200 |",
+        "| 1 | baseline → candidate | candidate | 50 req/s | 0.00% | 81.0 ms | $0.0200 |",
     ]
+    assert rows[2].startswith("| 2 | candidate → baseline | candidate |")
 
 
-def test_ranking_rows_proposed_by_rank_then_rejected() -> None:
+def test_ranking_rows_proposed_by_rank_then_review_then_rejected() -> None:
     first = candidate("a", title="Alpha")
-    rejected = candidate(
-        "b",
-        title="Beta",
-        verdict="reject",
-        stage="decide",
-        reason="p95 latency better in 2 of 3 pairs; the rule needs all",
+    rejected = candidate("b", title="Beta", factor=0.99)
+    best = candidate("c", title="Gamma", factor=0.5)
+    blocked = candidate("d", title="Delta", rejected_at=("policy", "app.py is protected"))
+    risky = candidate(
+        "e",
+        title="Epsilon",
+        proposer_risk=6.0,
     )
-    best = candidate("c", title="Gamma")
-    blocked = candidate(
-        "d", title="Delta", verdict="reject", stage="policy", reason="app.py is protected"
-    )
-    result = run([first, rejected, best, blocked], ranking=["c", "a"])
-    expected_headline = headline(best, "latency_p95_ms")
-    assert ranking_rows(result) == [
-        ("1", "Gamma", "propose", expected_headline),
-        ("2", "Alpha", "propose", expected_headline),
-        ("-", "Beta", "reject (decide)", "p95 latency better in 2 of 3 pairs; the rule needs all"),
-        ("-", "Delta", "reject (policy)", "app.py is protected"),
+    result = run([first, rejected, best, blocked, risky], ranking=["c", "a"])
+    rows = ranking_rows(result)
+    assert [row[:3] for row in rows] == [
+        ("1", "Gamma", "propose"),
+        ("2", "Alpha", "propose"),
+        ("?", "Epsilon", "needs review"),
+        ("-", "Beta", "reject (decide)"),
+        ("-", "Delta", "reject (policy)"),
     ]
+    assert rows[0][3] == headline(best, result)
+    assert rows[3][3].startswith("not shown better: p95 latency")
+    assert rows[2][3].endswith("needs review: risk 6.00 (limit 5)")
 
 
 def test_ranking_rows_of_an_empty_run() -> None:

@@ -56,7 +56,9 @@ def test_docker_run_proposes_the_good_and_rejects_each_bad_at_its_stage(
     assert by_title[FORBIDDEN].reason == ".github/workflows/ci.yml is protected"
     assert by_title[FAILS_TESTS].reason.startswith("tests failed (exit code 1)")
     good = by_title[GOOD]
-    assert len(good.pairs) == 2
+    assert len(good.pairs) == 5 and good.screening == []  # one measurable candidate: no screen
+    assert good.judgement is not None and good.judgement.p_adjusted == 1 / 32
+    assert good.comparisons["latency_p95_ms"].ci_high < -0.3  # a real, large effect
     assert {p.order for p in good.pairs} <= {("baseline", "candidate"), ("candidate", "baseline")}
     for pair in good.pairs:
         assert pair.candidate.metrics["latency_p95_ms"] < pair.baseline.metrics["latency_p95_ms"]
@@ -116,7 +118,7 @@ def _wait_for_container(client: Any, process: subprocess.Popen[str], limit: floa
 def test_an_interrupted_run_leaves_nothing_behind(
     how: str, project: Path, tmp_path: Path, docker_clean: Any
 ) -> None:
-    edit_config(project, {"duration: 3s": "duration: 60s"})
+    edit_config(project, {"duration: 2s": "duration: 60s"})
     mutations = write_candidates(tmp_path / "c.json", [GOOD])
     args = [
         sys.executable,

@@ -1,5 +1,5 @@
-"""Command line: `mutbot run` and `mutbot validate`. Commands return an exit code; errors are
-turned into one line here, and only here."""
+"""Command line: `mutbot run`, `mutbot explain` and `mutbot validate`. Commands return an exit
+code; errors are turned into one line here, and only here."""
 
 from __future__ import annotations
 
@@ -11,15 +11,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
+from pydantic import ValidationError
 from rich.console import Console
 
 from mutbot import __version__
 from mutbot.backends import BACKENDS
 from mutbot.candidates import load_candidates
 from mutbot.config import find_config, load_config
-from mutbot.errors import Interrupted, MutbotError
+from mutbot.errors import CandidateError, Interrupted, MutbotError
+from mutbot.explain import explain, find
 from mutbot.pipeline import RunOptions
 from mutbot.progress import ConsoleReporter, print_ranking
+from mutbot.results import RunResult
 from mutbot.run import execute
 from mutbot.units import parse_duration
 
@@ -58,6 +61,23 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    try:
+        run = RunResult.model_validate_json(args.results.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CandidateError(f"{args.results}: cannot read: {exc.strerror}") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]["msg"]
+        raise CandidateError(f"{args.results}: not a mutbot results.json: {first}") from exc
+    cand = find(run, args.candidate)
+    if cand is None:
+        names = ", ".join(c.slug for c in run.candidates)
+        raise CandidateError(f"{args.results}: no candidate {args.candidate!r}; one of: {names}")
+    lines, same = explain(run, cand)
+    print("\n".join(lines))
+    return 0 if same else 1
+
+
 def _raise(message: str) -> Callable[[int, FrameType | None], None]:
     def handler(_signum: int, _frame: FrameType | None) -> None:
         raise Interrupted(message)
@@ -83,6 +103,11 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=1, help="orders the trials inside each pair")
     run.add_argument("--timeout", type=parse_duration, help="stop and clean up after this long")
     run.set_defaults(func=cmd_run)
+
+    why = sub.add_parser("explain", help="recompute a verdict from results.json, step by step")
+    why.add_argument("results", type=Path, help="a results.json written by mutbot run")
+    why.add_argument("candidate", help="slug, title or fingerprint of a candidate")
+    why.set_defaults(func=cmd_explain)
 
     validate = sub.add_parser("validate", help="check the config (and a candidates file)")
     validate.add_argument("--repo", type=Path, default=Path("."))

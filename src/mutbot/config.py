@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import difflib
+import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from mutbot.errors import ConfigError
 from mutbot.metrics import METRICS, OBJECTIVES
-from mutbot.units import parse_duration, parse_size
+from mutbot.units import parse_duration, parse_fraction, parse_size
 
 CONFIG_LOCATIONS = (".mutbot.yml", ".github/mutbot.yml")
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 Size = Annotated[int, BeforeValidator(parse_size)]
+Percent = Annotated[float, BeforeValidator(parse_fraction)]
 
 
 class _Section(BaseModel):
@@ -54,7 +64,7 @@ class Load(_Section):
     spawn_rate: float = Field(20.0, gt=0)
     duration: Duration = 20.0
     warmup: Duration = 5.0
-    trials: int = Field(3, ge=1, le=100)
+    arrival_rate: float | None = Field(None, gt=0)  # requests/s: open-loop load; None: closed
 
     @field_validator("duration")
     @classmethod
@@ -64,9 +74,24 @@ class Load(_Section):
         return value
 
 
+# How much worse than the baseline a candidate may get on each metric (a fraction; the error
+# rate in absolute terms: 0.001 = +0.1 percentage points), whatever its primary gain.
+DEFAULT_GUARDRAILS: dict[str, float] = {
+    "error_rate": 0.001,
+    "throughput_rps": 0.10,
+    "latency_p50_ms": 0.10,
+    "latency_p95_ms": 0.10,
+    "latency_p99_ms": 0.10,
+    "cpu_ms_per_request": 0.10,
+    "memory_peak_mb": 0.10,
+    "cost_per_mreq_usd": 0.10,
+}
+
+
 class Objective(_Section):
     primary: str = "latency_p95_ms"
-    guardrails: dict[str, float] = Field(default_factory=lambda: {"error_rate": 0.01})
+    also: list[str] = Field(default_factory=list)  # further objectives, for the Pareto front
+    guardrails: dict[str, float | None] = Field(default_factory=dict)
 
     @field_validator("primary")
     @classmethod
@@ -75,13 +100,58 @@ class Objective(_Section):
             raise ValueError(f"expected one of {', '.join(OBJECTIVES)}, got {value!r}")
         return value
 
+    @field_validator("also")
+    @classmethod
+    def _known_objectives(cls, value: list[str]) -> list[str]:
+        for name in value:
+            cls._known_objective(name)
+        return value
+
     @field_validator("guardrails")
     @classmethod
-    def _known_metrics(cls, value: dict[str, float]) -> dict[str, float]:
+    def _known_metrics(cls, value: dict[str, float | None]) -> dict[str, float | None]:
         unknown = sorted(set(value) - set(METRICS))
         if unknown:
             raise ValueError(f"unknown metric {unknown[0]!r}; expected one of {', '.join(METRICS)}")
+        if any(v is not None and v < 0 for v in value.values()):
+            raise ValueError("expected limits of zero or more (or null to drop a default)")
         return value
+
+    def limits(self) -> dict[str, float]:
+        """The defaults, overridden by the file (null drops one); never the primary itself."""
+        merged = {**DEFAULT_GUARDRAILS, **self.guardrails}
+        return {k: v for k, v in merged.items() if v is not None and k != self.primary}
+
+
+class Gates(_Section):
+    confidence: float = Field(0.85, ge=0, le=1)
+    risk: float = Field(5.0, ge=0, le=10.01)
+    complexity: float = Field(8.0, ge=0, le=10.01)
+
+
+class Judge(_Section):
+    alpha: float = Field(0.01, gt=0, lt=0.5)
+    min_effect: Percent = 0.05
+    pairs: int = Field(10, ge=1, le=200)
+    screen_pairs: int = Field(4, ge=1, le=200)
+    confirm_top: int = Field(3, ge=1, le=50)
+    aa_pairs: int = Field(4, ge=0, le=200)
+    max_reruns: int = Field(2, ge=0, le=20)
+    gates: Gates = Field(default_factory=Gates)
+
+    @model_validator(mode="after")
+    def _alpha_reachable(self) -> Judge:
+        # The exact test cannot give p below 1/2^n; the CI's lower bound needs alpha/2 and Holm
+        # multiplies the smallest p by the number of candidates confirmed.
+        needed = max(math.log2(2 / self.alpha), math.log2(self.confirm_top / self.alpha))
+        if self.pairs < math.ceil(needed - 1e-9):
+            raise ValueError(
+                f"with {self.pairs} pairs the exact test can never reach alpha {self.alpha:g} "
+                f"(smallest p = 1/2^{self.pairs}; the confidence interval needs alpha/2 and "
+                f"{self.confirm_top} confirmed candidates multiply p by up to "
+                f"{self.confirm_top}); use pairs: {math.ceil(needed - 1e-9)} or more"
+            )
+        return self
 
 
 class Cost(_Section):
@@ -104,6 +174,7 @@ class Config(_Section):
     objective: Objective = Field(default_factory=Objective)
     cost: Cost = Field(default_factory=Cost)
     policy: Policy = Field(default_factory=Policy)
+    judge: Judge = Field(default_factory=Judge)
 
     @field_validator("version", mode="before")
     @classmethod

@@ -45,6 +45,11 @@ class Interrupted(MutbotError):
     exit_code = 130
 
 
+class TrialInvalid(Exception):
+    """A trial whose numbers cannot be trusted (saturated load generator, missed arrival rate):
+    the pair is measured again, a bounded number of times."""
+
+
 class StageFailure(Exception):
     """A candidate failed a pipeline stage: recorded on that candidate, never fatal to the run."""
 

@@ -22,6 +22,7 @@ class LoadRun:
     raw: RawLoad
     loadgen_cpu_fraction: float
     errors: dict[str, int]
+    scheduled_in_window: int | None  # open-loop: arrivals planned inside the window
 
 
 def runner_path() -> Path:
@@ -50,6 +51,8 @@ def drive(
         "--out",
         str(out),
     ]
+    if load.arrival_rate:
+        args += ["--arrival-rate", str(load.arrival_rate)]
 
     def pin() -> None:
         if cores and hasattr(os, "sched_setaffinity"):
@@ -86,4 +89,10 @@ def drive(
         window_end=float(data["window_end"]),
         requests=[(float(r[0]), float(r[1]), bool(r[2])) for r in data["requests"]],
     )
-    return LoadRun(raw, float(data.get("loadgen_cpu_fraction", 0.0)), dict(data.get("errors", {})))
+    scheduled = data.get("scheduled_in_window")
+    return LoadRun(
+        raw=raw,
+        loadgen_cpu_fraction=float(data.get("loadgen_cpu_fraction", 0.0)),
+        errors=dict(data.get("errors", {})),
+        scheduled_in_window=None if scheduled is None else int(scheduled),
+    )

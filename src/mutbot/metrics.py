@@ -29,11 +29,15 @@ METRICS: dict[str, MetricInfo] = {
     "cpu_cores_mean": MetricInfo("CPU used", "cores", "lower"),
     "memory_peak_mb": MetricInfo("peak memory", "MiB", "lower"),
     "cost_month_usd": MetricInfo("cost at measured use", "$/month", "lower"),
-    "cost_per_mreq_usd": MetricInfo("cost per million requests", "$", "lower"),
+    "cost_per_mreq_usd": MetricInfo("cost per million requests (measured use)", "$", "lower"),
+    "cost_limits_per_mreq_usd": MetricInfo(
+        "cost per million requests (at the limits)", "$", "lower"
+    ),
     "healthy_seconds": MetricInfo("time to healthy", "s", "lower"),
     "requests": MetricInfo("requests", "", "higher"),
 }
-OBJECTIVES = tuple(name for name in METRICS if name != "requests")
+# The error rate is a guardrail, not something to optimise (a 0 → 0 change has no ratio).
+OBJECTIVES = tuple(name for name in METRICS if name not in ("requests", "error_rate"))
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -16,11 +15,20 @@ from typing import Protocol
 from mutbot.backends.base import Artifact, Backend
 from mutbot.candidates import Candidate, load_candidates, slugify
 from mutbot.config import Config, find_config, load_config
-from mutbot.decide import Decision, compare_all, decide
-from mutbot.errors import BaselineError, StageFailure
+from mutbot.errors import StageFailure
+from mutbot.judge import compare_all
 from mutbot.policy import DiffRules, DiffSummary, check_diff
-from mutbot.results import Build, CandidateResult, Pair, Side, StageRecord, Trial
-from mutbot.trial import TrialPlan, run_trial
+from mutbot.results import (
+    Build,
+    CandidateResult,
+    InvalidTrial,
+    Judgement,
+    Pair,
+    StageRecord,
+    Verdict,
+)
+from mutbot.risk import Assessment, assess_complexity, assess_risk
+from mutbot.trial import TrialPlan
 from mutbot.worktree import Workspace
 
 
@@ -51,7 +59,11 @@ class Subject:
     summary: DiffSummary | None = None
     project_dir: Path | None = None
     artifact: Artifact | None = None
+    screening: list[Pair] = field(default_factory=list)
     pairs: list[Pair] = field(default_factory=list)
+    invalid: list[InvalidTrial] = field(default_factory=list)
+    risk: Assessment | None = None
+    complexity: Assessment | None = None
 
 
 @dataclass
@@ -130,6 +142,8 @@ def prepare(ctx: Context, subject: Subject) -> None:
 
 def _policy(ctx: Context, subject: Subject, candidate: Candidate) -> None:
     subject.summary = check_diff(candidate.diff, diff_rules(ctx))
+    subject.risk = assess_risk(candidate.diff, candidate.risk)
+    subject.complexity = assess_complexity(candidate.diff)
 
 
 def _apply(ctx: Context, subject: Subject) -> None:
@@ -163,51 +177,17 @@ def _log(ctx: Context, subject: Subject, name: str) -> Path:
     return folder / f"{name}.log"
 
 
-def measure(ctx: Context, baseline: Subject, subject: Subject, rng: random.Random) -> None:
-    """Paired trials, the two sides of each pair back to back in a random (recorded) order."""
-    with recorded(subject, "load", ctx.reporter):
-        for index in range(ctx.config.load.trials):
-            orders: list[tuple[Side, Side]] = [("baseline", "candidate"), ("candidate", "baseline")]
-            order = rng.choice(orders)
-            done = {side: _trial(ctx, baseline, subject, side, index) for side in order}
-            subject.pairs.append(
-                Pair(
-                    index=index, order=order, baseline=done["baseline"], candidate=done["candidate"]
-                )
-            )
-
-
-def _trial(ctx: Context, baseline: Subject, subject: Subject, side: Side, index: int) -> Trial:
-    ctx.reporter.stage(subject.slug, f"trial {index + 1}/{ctx.config.load.trials}: {side}")
-    artifact = baseline.artifact if side == "baseline" else subject.artifact
-    assert artifact is not None
-    try:
-        return run_trial(
-            ctx.backend, artifact, side, f"{subject.slug}/pair-{index + 1}-{side}", ctx.plan
-        )
-    except StageFailure as failure:
-        if side == "baseline":
-            raise BaselineError(f"the baseline failed a trial: {failure}") from failure
-        raise StageFailure(failure.stage, f"pair {index + 1}: {failure.reason}") from failure
-
-
-def judge(ctx: Context, subject: Subject) -> Decision:
-    if subject.failure:
-        return Decision("reject", subject.failure.stage, subject.failure.reason)
-    objective = ctx.config.objective
-    decision = decide(subject.pairs, objective.primary, objective.guardrails)
-    subject.stages.append(
-        StageRecord(
-            name="decide", ok=decision.verdict == "propose", seconds=0.0, detail=decision.reason
-        )
-    )
-    return decision
-
-
-def freeze(subject: Subject, decision: Decision, branch: str | None) -> CandidateResult:
+def freeze(
+    subject: Subject,
+    decision: tuple[Verdict, str | None, str],
+    judgement: Judgement | None,
+    alpha: float,
+    branch: str | None,
+) -> CandidateResult:
     candidate = subject.candidate
     assert candidate is not None
     artifact = subject.artifact
+    verdict, stage, reason = decision
     return CandidateResult(
         slug=subject.slug,
         title=candidate.title,
@@ -217,15 +197,18 @@ def freeze(subject: Subject, decision: Decision, branch: str | None) -> Candidat
         fingerprint=candidate.fingerprint,
         diff=candidate.diff,
         files=list(subject.summary.files) if subject.summary else [],
-        verdict=decision.verdict,
-        stage=decision.stage,
-        reason=decision.reason,
+        verdict=verdict,
+        stage=stage,
+        reason=reason,
         stages=subject.stages,
         build=Build(image_size_mb=artifact.image_size_mb, build_seconds=artifact.build_seconds)
         if artifact
         else None,
+        screening=subject.screening,
         pairs=subject.pairs,
-        comparisons=compare_all(subject.pairs),
+        comparisons=compare_all(subject.pairs, alpha),
+        judgement=judgement,
+        invalid_trials=subject.invalid,
         branch=branch,
     )
 

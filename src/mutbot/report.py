@@ -8,7 +8,7 @@ import re
 import jinja2
 
 from mutbot.metrics import METRICS
-from mutbot.results import CandidateResult, RunResult
+from mutbot.results import CandidateResult, Comparison, RunResult
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("mutbot", "templates"),
@@ -38,7 +38,7 @@ def fmt(metric: str, value: float | None) -> str:
 
 
 def change(metric: str, value: float) -> str:
-    """Signed so that + always means better; the error rate in percentage points."""
+    """The metric's own direction (−39% = lower); the error rate in percentage points."""
     if math.isnan(value):
         return "n/a"
     value += 0.0  # no "-0.0%" for an unchanged metric
@@ -47,13 +47,27 @@ def change(metric: str, value: float) -> str:
     return f"{value:+.1%}"
 
 
-def headline(candidate: CandidateResult, primary: str) -> str:
+def interval(metric: str, comp: Comparison) -> str:
+    if math.isnan(comp.ci_low) and math.isnan(comp.ci_high):
+        return "n/a"
+    return f"{change(metric, comp.ci_low)}…{change(metric, comp.ci_high)}"
+
+
+def p_text(p: float) -> str:
+    return "n/a" if math.isnan(p) else (f"{p:.2g}" if p >= 0.001 else f"{p:.1e}")
+
+
+def headline(candidate: CandidateResult, run: RunResult) -> str:
+    """e.g. p95 latency 2.30 s → 1.40 s (−39%, 99% CI −45%…−31%, 10 paired trials, p = 0.001)"""
+    primary = str(run.objective["primary"])
     comp = candidate.comparisons[primary]
-    label = METRICS[primary].label
+    judgement = candidate.judgement
+    p = judgement.p_adjusted if judgement else comp.p_value
+    level = 1 - float(judgement.alpha if judgement else 0.01)
     return (
-        f"{label} {fmt(primary, comp.baseline)} → {fmt(primary, comp.candidate)} "
-        f"({change(primary, comp.change)} better), better in {comp.pairs_better} of {comp.pairs} "
-        f"paired trials"
+        f"{METRICS[primary].label} {fmt(primary, comp.baseline)} → "
+        f"{fmt(primary, comp.candidate)} ({change(primary, comp.change)}, {level:.0%} CI "
+        f"{interval(primary, comp)}, {comp.pairs} paired trials, p = {p_text(p)})"
     )
 
 
@@ -70,14 +84,15 @@ def neutralise(text: str, limit: int = 4000) -> str:
 
 
 def score_rows(candidate: CandidateResult, run: RunResult) -> list[tuple[str, ...]]:
-    """Every metric, baseline vs candidate, then the per-candidate build figures."""
+    """Every metric with its interval, then the per-candidate build figures."""
     rows: list[tuple[str, ...]] = [
         (
             METRICS[name].label,
             fmt(name, comp.baseline),
             fmt(name, comp.candidate),
             change(name, comp.change),
-            f"{comp.pairs_better}/{comp.pairs}",
+            interval(name, comp),
+            p_text(comp.p_value),
         )
         for name, comp in candidate.comparisons.items()
     ]
@@ -91,21 +106,28 @@ def score_rows(candidate: CandidateResult, run: RunResult) -> list[tuple[str, ..
                     f"{cand.image_size_mb:.1f} MiB",
                     "",
                     "",
+                    "",
                 )
             )
         rows.append(
-            ("build time", f"{base.build_seconds:.1f} s", f"{cand.build_seconds:.1f} s", "", "")
+            ("build time", f"{base.build_seconds:.1f} s", f"{cand.build_seconds:.1f} s", "", "", "")
         )
     return rows
 
 
 def render_pr(candidate: CandidateResult, run: RunResult) -> str:
     primary = str(run.objective["primary"])
+    judgement = candidate.judgement
+    alpha = float(run.judge.get("alpha", 0.01))  # type: ignore[arg-type]
     return _ENV.get_template("pr.md.j2").render(
         c=candidate,
+        j=judgement,
         run=run,
         primary=primary,
-        headline=headline(candidate, primary),
+        level=f"{1 - alpha:.0%}",
+        confirmed=sum(1 for c in run.candidates if c.judgement is not None),
+        p_adj=p_text(judgement.p_adjusted) if judgement else "n/a",
+        headline=headline(candidate, run),
         rows=score_rows(candidate, run),
         metrics=METRICS,
         fmt=fmt,
@@ -119,13 +141,15 @@ def render_pr(candidate: CandidateResult, run: RunResult) -> str:
 
 def ranking_rows(run: RunResult) -> list[tuple[str, str, str, str]]:
     """(rank, candidate, verdict, detail) for the terminal table: proposed first, best first."""
-    primary = str(run.objective["primary"])
     rows = []
     by_slug = {c.slug: c for c in run.candidates}
     for rank, slug in enumerate(run.ranking, start=1):
         cand = by_slug[slug]
-        rows.append((str(rank), cand.title, "propose", headline(cand, primary)))
+        rows.append((str(rank), cand.title, "propose", headline(cand, run)))
     for cand in run.candidates:
-        if cand.verdict != "propose":
+        if cand.verdict == "needs-review":
+            rows.append(("?", cand.title, "needs review", cand.reason))
+    for cand in run.candidates:
+        if cand.verdict == "reject":
             rows.append(("-", cand.title, f"reject ({cand.stage})", cand.reason))
     return rows

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 Side = Literal["baseline", "candidate"]
-Verdict = Literal["propose", "reject"]
+Verdict = Literal["propose", "needs-review", "reject"]
 
 
 class _Record(BaseModel):
@@ -39,12 +39,63 @@ class Pair(_Record):
 
 
 class Comparison(_Record):
+    """One metric, candidate against its paired baseline trials."""
+
     metric: str
-    baseline: float
-    candidate: float
-    change: float  # fraction; positive means better, whatever the metric's direction
-    pairs_better: int
     pairs: int
+    baseline: float  # median of the baseline trials
+    candidate: float  # median of the candidate trials
+    change: float  # Hodges–Lehmann estimate of the relative change (error rate: absolute)
+    ci_low: float  # two-sided (1 - alpha) confidence interval of `change`
+    ci_high: float
+    p_value: float  # one-sided exact Wilcoxon signed-rank: the candidate is better
+    pairs_better: int
+
+
+class Gate(_Record):
+    name: str
+    value: float
+    limit: float
+    ok: bool
+
+
+class Finding(_Record):
+    rule: str
+    points: float
+    where: str
+    why: str
+
+
+class Judgement(_Record):
+    """How the verdict was reached, with every number needed to recompute it."""
+
+    primary: str
+    alpha: float
+    p_value: float
+    p_adjusted: float  # Holm across the candidates confirmed in this run
+    confidence: float  # 1 - p_adjusted
+    min_effect: float  # the improvement the CI's lower bound had to clear, as a fraction
+    min_effect_source: str
+    vetoes: list[str]
+    risk: float
+    risk_findings: list[Finding]
+    complexity: float
+    complexity_findings: list[Finding]
+    gates: list[Gate]
+
+
+class InvalidTrial(_Record):
+    pair: int
+    side: Side
+    reason: str
+
+
+class Noise(_Record):
+    """An A/A block: the baseline against itself, to see how far identical pairs disagree."""
+
+    metric: str
+    pairs: list[Pair]
+    spread: float  # standard deviation of the per-pair log ratio of `metric`
 
 
 class Build(_Record):
@@ -66,8 +117,11 @@ class CandidateResult(_Record):
     reason: str
     stages: list[StageRecord]
     build: Build | None
-    pairs: list[Pair]
-    comparisons: dict[str, Comparison]
+    screening: list[Pair]  # the screening block (empty when every candidate was confirmed)
+    pairs: list[Pair]  # the confirmation block: the only pairs the verdict rests on
+    comparisons: dict[str, Comparison]  # from the confirmation block
+    judgement: Judgement | None
+    invalid_trials: list[InvalidTrial]
     branch: str | None = None
 
 
@@ -92,7 +146,10 @@ class RunResult(_Record):
     load: dict[str, int | float | str]
     objective: dict[str, object]
     cost_of_limits_month_usd: float
+    judge: dict[str, object]
+    noise: Noise | None
     baseline: BaselineResult
     candidates: list[CandidateResult]
     ranking: list[str]  # slugs of proposed candidates, best first
+    pareto: list[str]  # slugs on the Pareto front of the objectives (when there are several)
     interrupted: bool = False

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -14,8 +13,9 @@ from pathlib import Path
 from mutbot import backends
 from mutbot.config import Config
 from mutbot.cost import monthly_cost
-from mutbot.decide import Decision
 from mutbot.errors import BaselineError, Interrupted
+from mutbot.evaluate import Decision, evaluate
+from mutbot.judge import to_d
 from mutbot.metrics import median
 from mutbot.pipeline import (
     Context,
@@ -24,15 +24,14 @@ from mutbot.pipeline import (
     Subject,
     core_list,
     freeze,
-    judge,
     load_inputs,
     make_subjects,
-    measure,
     new_run_id,
     prepare,
 )
 from mutbot.report import render_pr
-from mutbot.results import BaselineResult, Build, CandidateResult, RunResult
+from mutbot.results import BaselineResult, Build, CandidateResult, Noise, RunResult
+from mutbot.stats import pareto_front
 from mutbot.trial import TrialPlan
 from mutbot.units import format_duration, format_size
 from mutbot.worktree import Workspace
@@ -123,13 +122,10 @@ def _pipeline(ctx: Context, baseline: Subject, subjects: list[Subject]) -> RunRe
     ctx.plan = replace(ctx.plan, locustfile=baseline.project_dir / ctx.config.load.locustfile)
     for subject in subjects:
         prepare(ctx, subject)
-    rng = random.Random(ctx.seed)
-    for subject in subjects:
-        if not subject.failure:
-            measure(ctx, baseline, subject, rng)
+    noise, decisions = evaluate(ctx, baseline, subjects)
     results = []
     for subject in subjects:
-        decision = judge(ctx, subject)
+        decision = decisions[subject.slug]
         branch = None
         if decision.verdict == "propose" and ctx.options.dry_run:
             assert subject.project_dir is not None and subject.candidate is not None
@@ -137,11 +133,22 @@ def _pipeline(ctx: Context, baseline: Subject, subjects: list[Subject]) -> RunRe
             ctx.workspace.commit_branch(
                 subject.project_dir, branch, f"{subject.candidate.title}\n\n{decision.reason}\n"
             )
-        results.append(freeze(subject, decision, branch))
-        ctx.reporter.stage(subject.slug, f"{decision.verdict}: {decision.reason}")
-    result = _result(ctx, baseline, subjects, results)
+        results.append(_freeze(ctx, subject, decision, branch))
+    result = _result(ctx, baseline, subjects, results, noise)
     write_outputs(result, ctx.run_dir)
     return result
+
+
+def _freeze(
+    ctx: Context, subject: Subject, decision: Decision, branch: str | None
+) -> CandidateResult:
+    return freeze(
+        subject,
+        (decision.verdict, decision.stage, decision.reason),
+        decision.judgement,
+        ctx.config.judge.alpha,
+        branch,
+    )
 
 
 def _write_partial(ctx: Context, baseline: Subject, subjects: list[Subject]) -> None:
@@ -154,8 +161,9 @@ def _write_partial(ctx: Context, baseline: Subject, subjects: list[Subject]) -> 
             if failure
             else Decision("reject", "interrupted", "the run was interrupted before a verdict")
         )
-        results.append(freeze(subject, decision, None))
-    result = _result(ctx, baseline, subjects, results).model_copy(update={"interrupted": True})
+        results.append(_freeze(ctx, subject, decision, None))
+    result = _result(ctx, baseline, subjects, results, None)
+    result = result.model_copy(update={"interrupted": True})
     (ctx.run_dir / "results.json").write_text(result.model_dump_json(indent=2), encoding="utf-8")
 
 
@@ -169,16 +177,29 @@ def write_outputs(result: RunResult, run_dir: Path) -> None:
 
 
 def _result(
-    ctx: Context, baseline: Subject, subjects: list[Subject], results: list[CandidateResult]
+    ctx: Context,
+    baseline: Subject,
+    subjects: list[Subject],
+    results: list[CandidateResult],
+    noise: Noise | None,
 ) -> RunResult:
     config: Config = ctx.config
-    trials = [p.baseline for s in subjects for p in s.pairs]
+    trials = [p.baseline for s in subjects for p in (*s.screening, *s.pairs)]
     names = trials[0].metrics.keys() if trials else ()
     summary = {name: median([t.metrics[name] for t in trials]) for name in names}
     artifact = baseline.artifact
-    primary = config.objective.primary
+    objectives = [config.objective.primary, *config.objective.also]
     proposed = [r for r in results if r.verdict == "propose"]
-    proposed.sort(key=lambda r: r.comparisons[primary].change, reverse=True)
+    proposed.sort(
+        key=lambda r: to_d(objectives[0], r.comparisons[objectives[0]].change), reverse=True
+    )
+    front = (
+        pareto_front(
+            {r.slug: [to_d(m, r.comparisons[m].change) for m in objectives] for r in proposed}
+        )
+        if len(objectives) > 1
+        else []
+    )
     sandbox = config.sandbox
     return RunResult(
         run_id=ctx.run_id,
@@ -200,13 +221,17 @@ def _result(
             "spawn_rate": config.load.spawn_rate,
             "duration": format_duration(config.load.duration),
             "warmup": format_duration(config.load.warmup),
-            "trials": config.load.trials,
+            "model": f"open, {config.load.arrival_rate:g} req/s"
+            if config.load.arrival_rate
+            else "closed",
         },
         objective={
-            "primary": primary,
-            "guardrails": config.objective.guardrails,
-            "rule": "better on the primary metric in every pair, no guardrail broken",
+            "primary": objectives[0],
+            "also": objectives[1:],
+            "guardrails": config.objective.limits(),
         },
+        judge=config.judge.model_dump(),
+        noise=noise,
         cost_of_limits_month_usd=monthly_cost(sandbox.cpus, sandbox.memory, config.cost),
         baseline=BaselineResult(
             stages=baseline.stages,
@@ -217,4 +242,5 @@ def _result(
         ),
         candidates=results,
         ranking=[r.slug for r in proposed],
+        pareto=front,
     )

@@ -11,8 +11,8 @@ from pathlib import Path
 from mutbot.backends.base import Artifact, Backend, Instance
 from mutbot.config import Config
 from mutbot.cost import cost_per_million, monthly_cost
-from mutbot.errors import StageFailure
-from mutbot.load import drive
+from mutbot.errors import StageFailure, TrialInvalid
+from mutbot.load import LoadRun, drive
 from mutbot.metrics import load_metrics, usage_metrics, window_usage
 from mutbot.results import Side, Trial
 
@@ -46,6 +46,21 @@ def wait_healthy(instance: Instance, path: str, timeout: float) -> float:
     raise StageFailure("start", f"never healthy within {timeout:g}s ({path}: {last})")
 
 
+SATURATED = 0.90  # share of one core: above it the load generator, not the service, is measured
+MIN_RATE = 0.97  # open loop: share of the planned arrivals that must really have been sent
+
+
+def check_valid(run: LoadRun) -> None:
+    if run.loadgen_cpu_fraction > SATURATED:
+        raise TrialInvalid(f"load generator saturated ({run.loadgen_cpu_fraction:.0%} CPU)")
+    if run.scheduled_in_window:
+        sent = sum(1 for r in run.raw.requests if run.raw.window_start <= r[0] < run.raw.window_end)
+        if sent < MIN_RATE * run.scheduled_in_window:
+            raise TrialInvalid(
+                f"achieved {sent / run.scheduled_in_window:.0%} of the target arrival rate"
+            )
+
+
 def run_trial(
     backend: Backend, artifact: Artifact, side: Side, name: str, plan: TrialPlan
 ) -> Trial:
@@ -73,6 +88,7 @@ def run_trial(
             raise StageFailure("load", f"{failure} under load")
     finally:
         instance.stop()
+    check_valid(run)
     window = run.raw.window_end - run.raw.window_start
     metrics = load_metrics(run.raw)
     cpu, memory = window_usage(
@@ -85,6 +101,10 @@ def run_trial(
     metrics["cost_month_usd"] = monthly_cost(metrics["cpu_cores_mean"], memory, config.cost)
     metrics["cost_per_mreq_usd"] = cost_per_million(
         metrics["cpu_cores_mean"], memory, metrics["throughput_rps"], config.cost
+    )
+    sandbox = config.sandbox
+    metrics["cost_limits_per_mreq_usd"] = cost_per_million(
+        sandbox.cpus, sandbox.memory, metrics["throughput_rps"], config.cost
     )
     metrics["healthy_seconds"] = healthy
     return Trial(

@@ -49,6 +49,21 @@ def parse_size(value: object) -> int:
     return size
 
 
+def parse_fraction(value: object) -> float:
+    """0.05 from 0.05 or "5%"."""
+    if isinstance(value, bool):
+        raise ValueError("expected a fraction such as 0.05 or 5%")
+    if isinstance(value, int | float):
+        fraction = float(value)
+    elif isinstance(value, str) and re.fullmatch(r"\s*\d+(\.\d+)?\s*%\s*", value):
+        fraction = float(value.strip().rstrip("%")) / 100
+    else:
+        raise ValueError(f"expected a fraction such as 0.05 or 5%, got {value!r}")
+    if not 0 <= fraction < 1:
+        raise ValueError(f"expected a fraction from 0 to below 1, got {value!r}")
+    return fraction
+
+
 def format_duration(seconds: float) -> str:
     if seconds < 1:
         return f"{seconds * 1000:.0f}ms"

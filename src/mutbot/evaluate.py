@@ -1,0 +1,110 @@
+"""From prepared candidates to verdicts: the A/A noise block, screening, a fresh confirmation
+block for the most promising, Holm's correction across them, then the judge and its gates."""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, replace
+
+from mutbot.config import Config
+from mutbot.errors import StageFailure
+from mutbot.judge import Outcome, Settings, compare, judge, noise_spread, scored, screen
+from mutbot.measure import block
+from mutbot.pipeline import Context, Subject, recorded
+from mutbot.results import Judgement, Noise, Verdict
+from mutbot.stats import holm
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: Verdict
+    stage: str | None
+    reason: str
+    judgement: Judgement | None = None
+
+
+def settings(config: Config) -> Settings:
+    gates = config.judge.gates
+    return Settings(
+        primary=config.objective.primary,
+        alpha=config.judge.alpha,
+        min_effect=config.judge.min_effect,
+        guardrails=config.objective.limits(),
+        gates={"confidence": gates.confidence, "risk": gates.risk, "complexity": gates.complexity},
+    )
+
+
+def evaluate(
+    ctx: Context, baseline: Subject, subjects: list[Subject]
+) -> tuple[Noise | None, dict[str, Decision]]:
+    rng = random.Random(ctx.seed)
+    rules = settings(ctx.config)
+    alive = [s for s in subjects if not s.failure]
+    noise = _noise(ctx, baseline, rng) if alive and ctx.config.judge.aa_pairs else None
+    confirmed = _screen(ctx, baseline, alive, rules, rng)
+    for subject in confirmed:
+        with recorded(subject, "confirm", ctx.reporter):
+            subject.pairs = block(ctx, baseline, subject, ctx.config.judge.pairs, "confirm", rng)
+    measured = [s for s in confirmed if not s.failure]
+    p_values = [compare(s.pairs, rules.primary, rules.alpha).p_value for s in measured]
+    adjusted = dict(zip((s.slug for s in measured), holm(p_values), strict=True))
+    decisions = {}
+    for subject in subjects:
+        if subject.failure:
+            failure = subject.failure
+            decisions[subject.slug] = Decision("reject", failure.stage, failure.reason)
+            continue
+        outcome = _judge(subject, rules, adjusted[subject.slug], noise)
+        decisions[subject.slug] = Decision(
+            outcome.verdict, outcome.stage, outcome.reason, outcome.judgement
+        )
+        ctx.reporter.stage(subject.slug, f"{outcome.verdict}: {outcome.reason}")
+    return noise, decisions
+
+
+def _judge(subject: Subject, rules: Settings, p_adjusted: float, noise: Noise | None) -> Outcome:
+    spread = noise.spread if noise else None
+    return judge(
+        subject.pairs,
+        rules,
+        p_adjusted if not math.isnan(p_adjusted) else 1.0,
+        spread,
+        scored(subject.risk),
+        scored(subject.complexity),
+    )
+
+
+def _noise(ctx: Context, baseline: Subject, rng: random.Random) -> Noise:
+    """The baseline against itself: how far two identical sides of a pair disagree here."""
+    twin = replace(baseline, slug="a-a-noise", stages=[], pairs=[], invalid=[])
+    ctx.reporter.stage(twin.slug, "A/A block")
+    pairs = block(ctx, baseline, twin, ctx.config.judge.aa_pairs, "aa", rng)
+    primary = ctx.config.objective.primary
+    spread = noise_spread(pairs, primary)
+    ctx.reporter.stage(twin.slug, f"spread of ln ratio {spread:.3f}")
+    return Noise(metric=primary, pairs=pairs, spread=spread)
+
+
+def _screen(
+    ctx: Context, baseline: Subject, alive: list[Subject], rules: Settings, rng: random.Random
+) -> list[Subject]:
+    """With more candidates than confirmation slots, a short block picks the most promising."""
+    top = ctx.config.judge.confirm_top
+    if len(alive) <= top:
+        return alive
+    estimates = {}
+    for subject in alive:
+        with recorded(subject, "screen", ctx.reporter):
+            subject.screening = block(
+                ctx, baseline, subject, ctx.config.judge.screen_pairs, "screen", rng
+            )
+            advance, reason, estimate = screen(subject.screening, rules)
+            if not advance:
+                raise StageFailure("screen", reason)
+            estimates[subject.slug] = (estimate, reason)
+    ranked = sorted((s for s in alive if not s.failure), key=lambda s: -estimates[s.slug][0])
+    for subject in ranked[top:]:
+        reason = f"{estimates[subject.slug][1]}, not among the {top} best to confirm"
+        subject.failure = StageFailure("screen", reason)
+    return ranked[:top]

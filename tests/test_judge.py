@@ -1,0 +1,172 @@
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from mutbot.judge import compare, deltas, judge, noise_spread, screen, vetoes
+from mutbot.results import Finding, Pair, Trial
+from testing.records import SETTINGS, pairs
+
+NO_RISK: tuple[float, list[Finding]] = (1.0, [])
+
+
+def trial(side: str, latency: float, throughput: float = 50.0, errors: float = 0.0) -> Trial:
+    metrics = {"latency_p95_ms": latency, "throughput_rps": throughput, "error_rate": errors}
+    return Trial(
+        side=side,
+        started_at=0.0,
+        healthy_seconds=1.0,
+        metrics=metrics,  # type: ignore[arg-type]
+        loadgen_cpu_fraction=0.1,
+        errors={},
+        raw="x",
+    )
+
+
+def noisy_pairs(
+    rng: np.random.Generator, effect: float, n: int = 10, sigma: float = 0.3
+) -> list[Pair]:
+    """Lognormal pair-to-pair noise around a true ratio candidate/baseline = exp(-effect)."""
+    out = []
+    for i in range(n):
+        base = 100.0 * math.exp(rng.normal(0, 0.5))  # slow drift between pairs
+        cand = base * math.exp(-effect + rng.normal(0, sigma))
+        out.append(
+            Pair(
+                index=i,
+                order=("baseline", "candidate"),
+                baseline=trial("baseline", base),
+                candidate=trial("candidate", cand),
+            )
+        )
+    return out
+
+
+def run_judge(
+    measured: list[Pair], spread: float | None = None, risk: float = 1.0, **overrides: object
+) -> tuple[str, str | None, str]:
+    settings = replace(SETTINGS, **overrides)  # type: ignore[arg-type]
+    p = compare(measured, settings.primary, settings.alpha).p_value
+    outcome = judge(measured, settings, p, spread, (risk, []), NO_RISK)
+    return outcome.verdict, outcome.stage, outcome.reason
+
+
+def test_no_effect_is_called_better_at_most_at_the_claimed_rate() -> None:
+    rng = np.random.default_rng(11)
+    runs = 200
+    proposed = sum(run_judge(noisy_pairs(rng, 0.0))[0] == "propose" for _ in range(runs))
+    assert proposed / runs <= 0.01 + 3 * math.sqrt(0.01 * 0.99 / runs)
+
+
+def test_a_clear_effect_is_called_better() -> None:
+    rng = np.random.default_rng(12)
+    verdicts = [run_judge(noisy_pairs(rng, 0.5, sigma=0.1))[0] for _ in range(20)]
+    assert verdicts.count("propose") >= 19
+
+
+def test_the_verdict_explains_itself() -> None:
+    verdict, stage, reason = run_judge(pairs(0.81))
+    assert (verdict, stage) == ("propose", None)
+    assert reason == "better: p95 latency -19.0% (CI -20.6%…-17.4%), p = 0.000977"
+
+
+def test_orientation_of_d() -> None:
+    measured = pairs(0.5, n=2, throughput_factor=2.0)
+    assert deltas(measured, "latency_p95_ms") == pytest.approx([math.log(2), math.log(2 / 1.02)])
+    assert deltas(measured, "throughput_rps") == pytest.approx([math.log(2)] * 2)
+
+
+def test_a_guardrail_vetoes_whatever_the_primary_gain() -> None:
+    verdict, stage, reason = run_judge(pairs(0.5, throughput_factor=0.8))
+    assert (verdict, stage) == ("reject", "guardrail")
+    assert reason == (
+        "throughput worse by 20% (limit 10%); "
+        "cost per million requests (measured use) worse by 25% (limit 10%)"
+    )
+
+
+def test_error_rate_is_guarded_in_percentage_points() -> None:
+    measured = [
+        p.model_copy(update={"candidate": trial("candidate", 50.0, errors=0.006)})
+        for p in pairs(1.0)
+    ]
+    measured = [
+        p.model_copy(update={"baseline": trial("baseline", 100.0, errors=0.001)}) for p in measured
+    ]
+    verdict, stage, reason = run_judge(measured)
+    assert (verdict, stage, reason) == (
+        "reject",
+        "guardrail",
+        "error rate up 0.50 pp (limit +0.10 pp)",
+    )
+
+
+def test_significant_but_smaller_than_the_minimum_effect() -> None:
+    verdict, stage, reason = run_judge(pairs(0.97))
+    assert (verdict, stage) == ("reject", "decide")
+    assert reason.startswith("better, but not by enough: p95 latency -3.0%")
+    assert reason.endswith("the CI must clear 5.0% (judge.min_effect)")
+
+
+def test_the_noise_of_an_a_a_block_raises_the_minimum_effect() -> None:
+    verdict, stage, reason = run_judge(pairs(0.75), spread=0.2)
+    assert (verdict, stage) == ("reject", "decide")
+    assert reason.endswith(
+        "the CI must clear 33.0% (twice the pair-to-pair spread of the A/A block)"
+    )
+    assert run_judge(pairs(0.75), spread=0.01)[0] == "propose"
+
+
+def test_not_significant_is_not_better() -> None:
+    rng = np.random.default_rng(3)
+    verdict, stage, reason = run_judge(noisy_pairs(rng, 0.0))
+    assert (verdict, stage) == ("reject", "decide")
+    assert reason.startswith("not shown better: p95 latency")
+
+
+def test_gates_hold_a_measured_winner_for_review() -> None:
+    assert run_judge(pairs(0.5), risk=6.0)[:2] == ("needs-review", "gates")
+    assert run_judge(pairs(0.5), risk=6.0)[2].endswith("needs review: risk 6.00 (limit 5)")
+    weak = pairs(0.5)
+    for k, worse in enumerate((1.01, 1.02, 1.03)):  # three pairs slightly worse: ranks 1, 2, 3
+        latency = weak[k].baseline.metrics["latency_p95_ms"] * worse
+        weak[k] = weak[k].model_copy(update={"candidate": trial("candidate", latency)})
+    verdict, stage, reason = run_judge(weak, alpha=0.2)  # p = 14/1024: confidence 0.986
+    assert verdict == "propose"
+    gates = dict(SETTINGS.gates, confidence=0.99)
+    verdict, stage, reason = run_judge(weak, alpha=0.2, gates=gates)
+    assert (verdict, stage) == ("needs-review", "gates")
+    assert "confidence 0.99 (limit 0.99)" in reason
+
+
+def test_screening_advances_only_promising_candidates() -> None:
+    assert screen(pairs(0.8, n=3), SETTINGS)[:2] == (True, "screening estimate -19.8%")
+    advance, reason, _ = screen(pairs(1.1, n=3), SETTINGS)
+    assert (advance, reason) == (False, "no sign of improvement in screening (+10.3%)")
+    advance, reason, _ = screen(pairs(0.8, n=3, throughput_factor=0.5), SETTINGS)
+    assert (advance, reason) == (
+        False,
+        "guardrail in screening: throughput worse by 50% (limit 10%); "
+        "cost per million requests (measured use) worse by 100% (limit 10%)",
+    )
+
+
+def test_a_metric_that_could_not_be_measured() -> None:
+    broken = pairs(0.5)
+    broken[3] = broken[3].model_copy(update={"candidate": trial("candidate", float("nan"))})
+    assert run_judge(broken) == (
+        "reject",
+        "decide",
+        "p95 latency could not be measured in every pair",
+    )
+    assert math.isnan(compare(broken, "latency_p95_ms", 0.01).change)
+
+
+def test_noise_spread_and_vetoes_helpers() -> None:
+    assert noise_spread(pairs(1.0, n=4), "latency_p95_ms") == pytest.approx(
+        float(np.std(np.log(1 / np.array([1.00, 1.02, 0.99, 1.01])), ddof=1))
+    )
+    assert vetoes({}, {"throughput_rps": 0.1}) == []
