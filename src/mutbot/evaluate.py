@@ -48,6 +48,7 @@ def evaluate(
             subject.pairs = block(ctx, baseline, subject, ctx.config.judge.pairs, "confirm", rng)
     measured = [s for s in confirmed if not s.failure]
     p_values = [compare(s.pairs, rules.primary, rules.alpha).p_value for s in measured]
+    p_values = [1.0 if math.isnan(p) else p for p in p_values]  # unmeasurable: no evidence
     adjusted = dict(zip((s.slug for s in measured), holm(p_values), strict=True))
     decisions = {}
     for subject in subjects:
@@ -68,7 +69,7 @@ def _judge(subject: Subject, rules: Settings, p_adjusted: float, noise: Noise | 
     return judge(
         subject.pairs,
         rules,
-        p_adjusted if not math.isnan(p_adjusted) else 1.0,
+        p_adjusted,
         spread,
         scored(subject.risk),
         scored(subject.complexity),

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from mutbot.backends.local_backend import clean_env
 from mutbot.config import Load
-from mutbot.errors import Interrupted, LoadError
+from mutbot.errors import LoadError
 from mutbot.metrics import RawLoad
 
 
@@ -74,8 +74,6 @@ def drive(
         except subprocess.TimeoutExpired:
             message = f"the load generator did not finish within {limit:g}s; see {log}"
             raise LoadError(message) from None
-        except KeyboardInterrupt:
-            raise Interrupted("interrupted during a load trial") from None
         finally:
             if process.poll() is None:
                 process.kill()
