@@ -11,8 +11,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
+from mutbot.cli import main
 from mutbot.errors import BaselineError
 from mutbot.pipeline import RunOptions
 from mutbot.results import RunResult
@@ -24,6 +26,8 @@ GOOD = "Serve requests from 8 worker threads"
 FAILS_TESTS = "Round prices to 3 decimals"
 STALE = "Raise threads (stale context)"
 FORBIDDEN = "Cache the CI pipeline"
+CACHE = "Enable a 1024-entry price cache"
+QUIET = "Turn off per-request logging"
 
 
 @pytest.fixture
@@ -81,15 +85,27 @@ def test_docker_run_proposes_the_good_and_rejects_each_bad_at_its_stage(
     assert (out / "logs" / "round-prices-to-3-decimals" / "tests.log").read_text()
 
 
-def test_local_backend_runs_the_same_pipeline(project: Path, tmp_path: Path) -> None:
-    mutations = write_candidates(tmp_path / "c.json", [GOOD, FAILS_TESTS])
-    result = execute(
-        RunOptions(project, mutations, out=tmp_path / "out", backend="local"), RecordingReporter()
-    )
+def test_local_backend_runs_the_whole_judge(project: Path, tmp_path: Path) -> None:
+    """A/A block, screening of three measurable candidates, one confirmed, explain agrees."""
+    edit_config(project, {"aa_pairs: 0 ": "aa_pairs: 2 ", "screen_pairs: 3": "screen_pairs: 2"})
+    mutations = write_candidates(tmp_path / "c.json", [GOOD, CACHE, QUIET, FAILS_TESTS])
+    out = tmp_path / "out"
+    result = execute(RunOptions(project, mutations, out=out, backend="local"), RecordingReporter())
     assert result.backend == "local"
     assert "NO network isolation" in result.guarantees
-    assert verdicts(result) == {GOOD: ("propose", None), FAILS_TESTS: ("reject", "tests")}
-    assert "local backend" in (tmp_path / "out" / f"pr-{result.ranking[0]}.md").read_text()
+    assert result.noise is not None and len(result.noise.pairs) == 2
+    assert 0 <= result.noise.spread < 1
+    by_title = {c.title: c for c in result.candidates}
+    assert (by_title[FAILS_TESTS].verdict, by_title[FAILS_TESTS].stage) == ("reject", "tests")
+    measured = [by_title[t] for t in (GOOD, CACHE, QUIET)]
+    assert all(len(c.screening) == 2 for c in measured)
+    confirmed = [c for c in measured if c.pairs]
+    assert len(confirmed) == 1 and confirmed[0].title in (GOOD, CACHE)
+    assert confirmed[0].verdict == "propose" and len(confirmed[0].pairs) == 5
+    assert result.ranking == [confirmed[0].slug]
+    assert by_title[QUIET].stage == "screen"
+    assert "local backend" in (out / f"pr-{confirmed[0].slug}.md").read_text()
+    assert main(["explain", str(out / "results.json"), confirmed[0].slug]) == 0
 
 
 def test_a_baseline_that_fails_its_own_tests_stops_the_run(project: Path, tmp_path: Path) -> None:
@@ -103,14 +119,16 @@ def test_a_baseline_that_fails_its_own_tests_stops_the_run(project: Path, tmp_pa
     assert git(project, "worktree", "list").count("\n") == 1
 
 
-def _wait_for_container(client: Any, process: subprocess.Popen[str], limit: float) -> None:
+def _wait_for_load(process: subprocess.Popen[str], limit: float) -> None:
+    """Until the run drives load: its hardest moment to stop (a sampling thread is running too)."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline and process.poll() is None:
-        running = client.containers.list(filters={"label": "mutbot.run", "status": "running"})
-        if any(c.attrs["Config"]["Cmd"] == ["python", "app.py"] for c in running):
+        children = psutil.Process(process.pid).children()
+        if any("locust_runner.py" in " ".join(c.cmdline()) for c in children):
+            time.sleep(1.0)  # well inside the trial
             return
-        time.sleep(0.2)
-    pytest.fail("the run never started a service container")
+        time.sleep(0.1)
+    pytest.fail("the run never started its load generator")
 
 
 @pytest.mark.docker
@@ -140,9 +158,12 @@ def test_an_interrupted_run_leaves_nothing_behind(
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "COLUMNS": "200"},
+        # a shell without job control starts background jobs with SIGINT ignored (CI may run
+        # us that way); the run under test must see Ctrl-C as a terminal would send it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
-        _wait_for_container(docker_clean, process, 60)
+        _wait_for_load(process, 60)
         if how != "timeout":
             process.send_signal(getattr(signal, how))
         _, err = process.communicate(timeout=60)

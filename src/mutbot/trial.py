@@ -67,7 +67,7 @@ def run_trial(
     logs = plan.run_dir / "logs"
     raw = plan.run_dir / "raw" / f"{name}.json"
     raw.parent.mkdir(parents=True, exist_ok=True)
-    logs.mkdir(parents=True, exist_ok=True)
+    (logs / name).parent.mkdir(parents=True, exist_ok=True)
     config = plan.config
     started_at = time.time()
     instance = backend.start(artifact, logs / f"{name}.service.log")

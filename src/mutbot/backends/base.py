@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,15 @@ class Backend(Protocol):
 
     def close(self) -> None:
         """Remove every container, network, image and process this backend made."""
+
+
+def helper_thread() -> None:
+    """First call in every helper thread: leave SIGINT, SIGTERM and SIGALRM to the main thread.
+
+    A signal taken by a helper thread does not interrupt the main thread's blocking system call
+    (waiting for the load generator, say), so Ctrl-C would wait for it to finish."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGALRM})
 
 
 @dataclass(frozen=True)

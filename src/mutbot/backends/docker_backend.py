@@ -15,7 +15,7 @@ import docker
 import docker.errors
 import requests.exceptions
 
-from mutbot.backends.base import Artifact, CorePlan, Sample
+from mutbot.backends.base import Artifact, CorePlan, Sample, helper_thread
 from mutbot.config import Sandbox
 from mutbot.errors import SandboxError, StageFailure
 from mutbot.units import format_size
@@ -252,6 +252,7 @@ class DockerInstance:
 
     def _sample(self) -> None:
         # The engine pushes one stats record a second; totals are cumulative.
+        helper_thread()
         try:
             for stats in self.container.stats(stream=True, decode=True):
                 sample = _to_sample(stats)

@@ -20,7 +20,7 @@ from typing import IO
 
 import psutil
 
-from mutbot.backends.base import Artifact, CorePlan, Sample
+from mutbot.backends.base import Artifact, CorePlan, Sample, helper_thread
 from mutbot.config import Sandbox
 from mutbot.errors import SandboxError, StageFailure
 from mutbot.units import format_size
@@ -166,6 +166,7 @@ class LocalInstance:
 
     def _watch(self) -> None:
         """Samples CPU and resident memory of the whole process tree; enforces the memory limit."""
+        helper_thread()
         try:
             root = psutil.Process(self.process.pid)
         except psutil.NoSuchProcess:
