@@ -4,7 +4,7 @@ Time under load (warm-up + measured window of every trial) is the irreducible pa
 everything else — worktrees, builds, tests, container starts, health waits, tear-downs — is
 overhead. Prints the ratio and where the rest of the time went.
 
-    python benchmarks/overhead.py [--duration 10s] [--warmup 2s] [--trials 3] [--backend docker]
+    python benchmarks/overhead.py [--duration 3s] [--warmup 1s] [--pairs 8] [--backend docker]
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from testing.repos import EXAMPLE, edit_config, make_repo
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=parse_duration, default=10.0)
-    parser.add_argument("--warmup", type=parse_duration, default=2.0)
-    parser.add_argument("--trials", type=int, default=3)
+    parser.add_argument("--duration", type=parse_duration, default=3.0)
+    parser.add_argument("--warmup", type=parse_duration, default=1.0)
+    parser.add_argument("--pairs", type=int, default=8, help="confirmation pairs")
     parser.add_argument("--backend", choices=["docker", "local"])
     args = parser.parse_args()
 
@@ -38,9 +38,9 @@ def main() -> int:
         edit_config(
             project,
             {
-                "duration: 10s": f"duration: {args.duration}s",
-                "warmup: 2s": f"warmup: {args.warmup}s",
-                "trials: 3": f"trials: {args.trials}",
+                "duration: 3s": f"duration: {args.duration}s",
+                "warmup: 1s": f"warmup: {args.warmup}s",
+                "  pairs: 8 ": f"  pairs: {args.pairs} ",
             },
         )
         started = time.monotonic()
@@ -52,12 +52,15 @@ def main() -> int:
         )
         wall = time.monotonic() - started
 
-    trials = sum(2 * len(c.pairs) for c in result.candidates)
+    pairs = sum(len(c.screening) + len(c.pairs) for c in result.candidates)
+    pairs += len(result.noise.pairs) if result.noise else 0
+    trials = 2 * pairs
     under_load = trials * (args.warmup + args.duration)
     stages: dict[str, float] = defaultdict(float)
     for record in [*result.baseline.stages, *(s for c in result.candidates for s in c.stages)]:
         stages[record.name] += record.seconds
-    per_trial = (stages["load"] - under_load) / trials if trials else float("nan")
+    preparing = sum(stages[name] for name in ("policy", "apply", "build", "tests"))
+    per_trial = (wall - preparing - under_load) / trials if trials else float("nan")
 
     print(f"backend             {result.backend}")
     print(f"candidates          {len(result.candidates)} ({len(result.ranking)} proposed)")
@@ -65,7 +68,7 @@ def main() -> int:
     print(f"wall time           {wall:7.1f} s")
     print(f"time under load     {under_load:7.1f} s")
     print(f"overhead ratio      {wall / under_load:7.2f}  (wall / under load)")
-    print(f"per-trial overhead  {per_trial:7.2f} s  (start, health, collect, tear down)")
+    print(f"per-trial overhead  {per_trial:7.2f} s  (start, health, collect, tear down, judge)")
     for name, seconds in sorted(stages.items(), key=lambda kv: -kv[1]):
         print(f"  stage {name:<10} {seconds:7.1f} s")
     return 0
