@@ -37,3 +37,17 @@ def test_ranking_lists_proposed_first_then_rejected_with_stage() -> None:
     lines = [line for line in out.getvalue().splitlines() if "│" in line]
     assert "Use 4 workers" in lines[0] and "propose" in lines[0]
     assert "Bad idea" in lines[1] and "reject (tests)" in lines[1] and "boom" in lines[1]
+
+
+def test_the_pareto_front_is_reported_when_there_are_several_objectives() -> None:
+    good = candidate("use-4-workers")
+    result = run([good], [good.slug])
+    result = result.model_copy(
+        update={
+            "pareto": [good.slug],
+            "objective": {**result.objective, "also": ["cost_per_mreq_usd"]},
+        }
+    )
+    out = io.StringIO()
+    print_ranking(result, Console(file=out, width=200))
+    assert "Pareto front over latency_p95_ms, cost_per_mreq_usd: Use 4 workers" in out.getvalue()

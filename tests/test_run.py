@@ -85,6 +85,7 @@ def test_docker_run_proposes_the_good_and_rejects_each_bad_at_its_stage(
     assert (out / "logs" / "round-prices-to-3-decimals" / "tests.log").read_text()
 
 
+@pytest.mark.slow
 def test_local_backend_runs_the_whole_judge(project: Path, tmp_path: Path) -> None:
     """A/A block, screening of three measurable candidates, one confirmed, explain agrees."""
     edit_config(project, {"aa_pairs: 0 ": "aa_pairs: 2 ", "screen_pairs: 3": "screen_pairs: 2"})

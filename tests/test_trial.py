@@ -43,6 +43,7 @@ BUSY_TASK = """
 """
 
 
+@pytest.mark.slow
 def test_invalid_pairs_are_measured_again_then_the_candidate_is_rejected(tmp_path: Path) -> None:
     project = make_repo(tmp_path / "repo")
     locustfile = project / "loadtest" / "locustfile.py"

@@ -57,3 +57,14 @@ def print_ranking(run: RunResult, console: Console) -> None:
     for row in ranking_rows(run):
         table.add_row(*row)
     console.print(table)
+    if run.pareto:
+        also = run.objective.get("also") or []
+        assert isinstance(also, list)
+        objectives = [str(run.objective["primary"]), *map(str, also)]
+        titles = {c.slug: c.title for c in run.candidates}
+        console.print(
+            f"Pareto front over {', '.join(objectives)}: "
+            + "; ".join(titles[slug] for slug in run.pareto),
+            highlight=False,
+            markup=False,
+        )
