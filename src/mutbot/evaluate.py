@@ -5,39 +5,33 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from mutbot.config import Config
 from mutbot.errors import StageFailure
-from mutbot.judge import Outcome, Settings, compare, judge, noise_spread, scored, screen
+from mutbot.judge import (
+    Outcome,
+    Settings,
+    compare,
+    judge,
+    noise_spread,
+    scored,
+    screen,
+    settings_for,
+)
 from mutbot.measure import block
 from mutbot.pipeline import Context, Subject, recorded
-from mutbot.results import Judgement, Noise, Verdict
+from mutbot.results import Noise
 from mutbot.stats import holm
 
 
-@dataclass(frozen=True)
-class Decision:
-    verdict: Verdict
-    stage: str | None
-    reason: str
-    judgement: Judgement | None = None
-
-
 def settings(config: Config) -> Settings:
-    gates = config.judge.gates
-    return Settings(
-        primary=config.objective.primary,
-        alpha=config.judge.alpha,
-        min_effect=config.judge.min_effect,
-        guardrails=config.objective.limits(),
-        gates={"confidence": gates.confidence, "risk": gates.risk, "complexity": gates.complexity},
-    )
+    return settings_for(config.objective.primary, config.judge, config.objective.limits())
 
 
 def evaluate(
     ctx: Context, baseline: Subject, subjects: list[Subject]
-) -> tuple[Noise | None, dict[str, Decision]]:
+) -> tuple[Noise | None, dict[str, Outcome]]:
     rng = random.Random(ctx.seed)
     rules = settings(ctx.config)
     alive = [s for s in subjects if not s.failure]
@@ -54,12 +48,9 @@ def evaluate(
     for subject in subjects:
         if subject.failure:
             failure = subject.failure
-            decisions[subject.slug] = Decision("reject", failure.stage, failure.reason)
+            decisions[subject.slug] = Outcome("reject", failure.stage, failure.reason)
             continue
-        outcome = _judge(subject, rules, adjusted[subject.slug], noise)
-        decisions[subject.slug] = Decision(
-            outcome.verdict, outcome.stage, outcome.reason, outcome.judgement
-        )
+        outcome = decisions[subject.slug] = _judge(subject, rules, adjusted[subject.slug], noise)
         ctx.reporter.stage(subject.slug, f"{outcome.verdict}: {outcome.reason}")
     return noise, decisions
 

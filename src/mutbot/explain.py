@@ -5,7 +5,15 @@ from __future__ import annotations
 import math
 
 from mutbot.config import Judge
-from mutbot.judge import Settings, compare, deltas, judge, noise_spread, scored
+from mutbot.judge import (
+    Settings,
+    compare,
+    deltas,
+    judge,
+    noise_spread,
+    scored,
+    settings_for,
+)
 from mutbot.metrics import METRICS
 from mutbot.report import change, fmt, interval, p_text
 from mutbot.results import CandidateResult, RunResult
@@ -21,20 +29,10 @@ def find(run: RunResult, name: str) -> CandidateResult | None:
 
 
 def _settings(run: RunResult) -> Settings:
-    rules = Judge.model_validate(run.judge)
     guardrails = run.objective.get("guardrails", {})
     assert isinstance(guardrails, dict)
-    return Settings(
-        primary=str(run.objective["primary"]),
-        alpha=rules.alpha,
-        min_effect=rules.min_effect,
-        guardrails={str(k): float(v) for k, v in guardrails.items()},
-        gates={
-            "confidence": rules.gates.confidence,
-            "risk": rules.gates.risk,
-            "complexity": rules.gates.complexity,
-        },
-    )
+    limits = {str(k): float(v) for k, v in guardrails.items()}
+    return settings_for(str(run.objective["primary"]), Judge.model_validate(run.judge), limits)
 
 
 def explain(run: RunResult, cand: CandidateResult) -> tuple[list[str], bool]:
@@ -70,6 +68,7 @@ def explain(run: RunResult, cand: CandidateResult) -> tuple[list[str], bool]:
     risk, complexity = assess_risk(cand.diff, cand.risk), assess_complexity(cand.diff)
     outcome = judge(cand.pairs, rules, p_adj, spread, scored(risk), scored(complexity))
     j = outcome.judgement
+    assert j is not None  # the judge always explains itself
     lines.append(f"minimum effect {j.min_effect:.1%} ({j.min_effect_source})")
     lines.append("guardrails: " + ("; ".join(j.vetoes) if j.vetoes else "none broken"))
     lines.append(

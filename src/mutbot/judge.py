@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from mutbot.config import Judge
 from mutbot.metrics import METRICS, median
 from mutbot.results import Comparison, Finding, Gate, Judgement, Pair, Verdict
 from mutbot.risk import Assessment
@@ -26,12 +27,25 @@ class Settings:
     gates: dict[str, float]  # confidence (minimum), risk and complexity (exclusive maxima)
 
 
+def settings_for(primary: str, rules: Judge, guardrails: dict[str, float]) -> Settings:
+    gates = rules.gates
+    return Settings(
+        primary=primary,
+        alpha=rules.alpha,
+        min_effect=rules.min_effect,
+        guardrails=guardrails,
+        gates={"confidence": gates.confidence, "risk": gates.risk, "complexity": gates.complexity},
+    )
+
+
 @dataclass(frozen=True)
 class Outcome:
+    """A verdict; the judgement is None when a stage before the judge rejected the candidate."""
+
     verdict: Verdict
     stage: str | None
     reason: str
-    judgement: Judgement
+    judgement: Judgement | None = None
 
 
 def deltas(pairs: list[Pair], metric: str) -> NDArray[np.float64]:

@@ -14,8 +14,8 @@ from mutbot import backends
 from mutbot.config import Config
 from mutbot.cost import monthly_cost
 from mutbot.errors import BaselineError, Interrupted
-from mutbot.evaluate import Decision, evaluate
-from mutbot.judge import to_d
+from mutbot.evaluate import evaluate
+from mutbot.judge import Outcome, to_d
 from mutbot.metrics import median
 from mutbot.pipeline import (
     Context,
@@ -140,7 +140,7 @@ def _pipeline(ctx: Context, baseline: Subject, subjects: list[Subject]) -> RunRe
 
 
 def _freeze(
-    ctx: Context, subject: Subject, decision: Decision, branch: str | None
+    ctx: Context, subject: Subject, decision: Outcome, branch: str | None
 ) -> CandidateResult:
     return freeze(
         subject,
@@ -157,9 +157,9 @@ def _write_partial(ctx: Context, baseline: Subject, subjects: list[Subject]) -> 
     for subject in subjects:
         failure = subject.failure
         decision = (
-            Decision("reject", failure.stage, failure.reason)
+            Outcome("reject", failure.stage, failure.reason)
             if failure
-            else Decision("reject", "interrupted", "the run was interrupted before a verdict")
+            else Outcome("reject", "interrupted", "the run was interrupted before a verdict")
         )
         results.append(_freeze(ctx, subject, decision, None))
     result = _result(ctx, baseline, subjects, results, None)

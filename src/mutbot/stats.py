@@ -111,8 +111,3 @@ def pareto_front(points: dict[str, Sequence[float]]) -> list[str]:
         for name, vector in points.items()
         if not any(dominates(other, vector) for key, other in points.items() if key != name)
     ]
-
-
-def as_fraction(d: float, higher_is_better: bool) -> float:
-    """A log-ratio difference (positive = better) as the metric's relative change."""
-    return math.expm1(d) if higher_is_better else math.expm1(-d)

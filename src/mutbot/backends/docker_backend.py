@@ -236,8 +236,6 @@ class DockerInstance:
             return f"killed for memory (limit {format_size(self._memory)})"
         if state["Status"] in ("exited", "dead"):
             return f"crashed: exit code {state.get('ExitCode')}"
-        if self.container.attrs.get("RestartCount", 0):
-            return "restarted during the trial"
         return None
 
     def start_sampling(self) -> None:
