@@ -13,7 +13,10 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "pricing" / ".mutbo
 
 MINIMAL = "version: 1\ntargets: [Dockerfile]\nload:\n  locustfile: loadtest/locustfile.py\n"
 
-TOP_KEYS = "version, targets, protected, sandbox, tests, load, objective, cost, policy, judge"
+TOP_KEYS = (
+    "version, targets, protected, sandbox, tests, load, objective, cost, policy, judge, "
+    "propose, llm"
+)
 LOAD_KEYS = "locustfile, users, spawn_rate, duration, warmup, arrival_rate"
 SANDBOX_KEYS = (
     "dockerfile, context, port, health, command, cpus, memory, startup_timeout, build_timeout, "

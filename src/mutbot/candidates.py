@@ -21,6 +21,7 @@ class Candidate(BaseModel):
     kind: Literal["incremental", "radical"]
     diff: str
     risk: float | None = Field(None, ge=0, le=10)
+    category: str | None = None  # the opportunity it addresses (see mutbot.proposers.base)
 
     @property
     def fingerprint(self) -> str:

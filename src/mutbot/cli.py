@@ -1,9 +1,10 @@
-"""Command line: `mutbot run`, `mutbot explain` and `mutbot validate`. Commands return an exit
+"""Command line: `mutbot run`, `propose`, `explain` and `validate`. Commands return an exit
 code; errors are turned into one line here, and only here."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import traceback
@@ -14,14 +15,15 @@ from types import FrameType
 from pydantic import ValidationError
 from rich.console import Console
 
-from mutbot import __version__
+from mutbot import __version__, proposers
 from mutbot.backends import BACKENDS
 from mutbot.candidates import load_candidates
 from mutbot.config import find_config, load_config
-from mutbot.errors import CandidateError, Interrupted, MutbotError
+from mutbot.errors import CandidateError, ConfigError, Interrupted, MutbotError
 from mutbot.explain import explain, find
 from mutbot.pipeline import RunOptions
 from mutbot.progress import ConsoleReporter, print_ranking
+from mutbot.proposing import propose_only
 from mutbot.results import RunResult
 from mutbot.run import execute
 from mutbot.units import parse_duration
@@ -37,6 +39,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         backend=args.backend,
         seed=args.seed,
+        proposer=args.proposer,
+        count=args.count,
     )
     if args.timeout:
         signal.signal(signal.SIGALRM, _raise(f"timed out after {args.timeout:g}s"))
@@ -47,6 +51,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     print_ranking(result, stdout)
     stdout.print(
         f"results: {result.output_dir}/results.json", highlight=False, markup=False, soft_wrap=True
+    )
+    return 0
+
+
+def cmd_propose(args: argparse.Namespace) -> int:
+    options = RunOptions(
+        project=args.repo, seed=args.seed, proposer=args.proposer, count=args.count
+    )
+    console = Console(stderr=True)
+    _, proposal = propose_only(
+        options, lambda text: console.print(text, highlight=False, markup=False, soft_wrap=True)
+    )
+    listed = [c.model_dump(exclude_none=True) for c in proposal.candidates]
+    args.out.write_text(json.dumps(listed, indent=2) + "\n", encoding="utf-8")
+    for candidate in proposal.candidates:
+        print(f"{candidate.kind:<11} {candidate.fingerprint}  {candidate.title}")
+    print(
+        f"{len(listed)} candidates in {args.out}; measure them with "
+        f"`mutbot run --proposer file:{args.out}`"
     )
     return 0
 
@@ -85,6 +108,25 @@ def _raise(message: str) -> Callable[[int, FrameType | None], None]:
     return handler
 
 
+PROPOSER_HELP = (
+    "anthropic, search or file:PATH (default: anthropic when ANTHROPIC_API_KEY is set, "
+    "else the offline search)"
+)
+
+
+def _proposer(value: str) -> str:
+    try:
+        return proposers.choose(value)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {value!r}")
+    return int(value)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="mutbot", description=__doc__.splitlines()[0])
     top.add_argument("--version", action="version", version=f"mutbot {__version__}")
@@ -92,7 +134,12 @@ def parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="measure candidates against the baseline and rank them")
     run.add_argument("--repo", type=Path, default=Path("."), help="project folder (default: .)")
-    run.add_argument("--mutations", type=Path, required=True, help="JSON list of candidates")
+    choice = run.add_mutually_exclusive_group()
+    choice.add_argument("--proposer", type=_proposer, help=PROPOSER_HELP)
+    choice.add_argument(
+        "--mutations", type=Path, help="JSON list of candidates (same as --proposer file:PATH)"
+    )
+    run.add_argument("--count", type=_positive, help="candidates to propose (propose.count)")
     run.add_argument("--out", type=Path, help="output folder (default .mutbot/runs/<id>/)")
     run.add_argument(
         "--dry-run",
@@ -103,6 +150,14 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=1, help="orders the trials inside each pair")
     run.add_argument("--timeout", type=parse_duration, help="stop and clean up after this long")
     run.set_defaults(func=cmd_run)
+
+    ask = sub.add_parser("propose", help="propose candidates without measuring them")
+    ask.add_argument("--repo", type=Path, default=Path("."), help="project folder (default: .)")
+    ask.add_argument("--out", type=Path, required=True, help="where to write the candidates")
+    ask.add_argument("--proposer", type=_proposer, help=PROPOSER_HELP)
+    ask.add_argument("--count", type=_positive, help="candidates to propose (propose.count)")
+    ask.add_argument("--seed", type=int, default=1, help="the search proposer's tie-breaks")
+    ask.set_defaults(func=cmd_propose)
 
     why = sub.add_parser("explain", help="recompute a verdict from results.json, step by step")
     why.add_argument("results", type=Path, help="a results.json written by mutbot run")

@@ -164,6 +164,28 @@ class Policy(_Section):
     max_files: int = Field(10, ge=1)
 
 
+class Propose(_Section):
+    count: int = Field(8, ge=1, le=50)  # candidates per run
+    radical: Percent = 0.25  # share of them that may be radical (several changes, a redesign)
+    prompts: str | None = None  # folder of prompt overrides, relative to the project
+    # Settings no proposer may change, as FILE:KEY (e.g. "config/server.ini:server.timeout_ms"):
+    # values that describe the environment or a contract rather than a tuning choice.
+    keep: list[str] = Field(default_factory=list)
+
+
+class Llm(_Section):
+    """The Anthropic proposer. Prices are per million tokens; set your contract's."""
+
+    model: str = "claude-sonnet-5-5"
+    max_usd: float = Field(1.0, gt=0)  # per run; no request starts that could pass it
+    max_tokens: int = Field(16_000, ge=256, le=128_000)  # output tokens per request
+    input_usd_per_mtok: float = Field(3.0, ge=0)
+    output_usd_per_mtok: float = Field(15.0, ge=0)
+    timeout: Duration = 300.0  # per request
+    max_retries: int = Field(4, ge=0, le=10)  # 429, 5xx and overloaded, with backoff
+    repair_rounds: int = Field(1, ge=0, le=3)  # send a failing candidate's error back
+
+
 class Config(_Section):
     version: Literal[1]
     targets: list[str] = Field(min_length=1)
@@ -175,6 +197,8 @@ class Config(_Section):
     cost: Cost = Field(default_factory=Cost)
     policy: Policy = Field(default_factory=Policy)
     judge: Judge = Field(default_factory=Judge)
+    propose: Propose = Field(default_factory=Propose)
+    llm: Llm = Field(default_factory=Llm)
 
     @field_validator("version", mode="before")
     @classmethod

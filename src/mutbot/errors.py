@@ -7,6 +7,7 @@ MutbotError
  ├── SandboxError       no usable sandbox backend, or it failed outside a trial (exit 5)
  ├── BaselineError      the untouched baseline itself fails a stage             (exit 6)
  ├── LoadError          the load generator fails: nothing can be measured       (exit 7)
+ ├── ProposerError      a proposer cannot propose at all (LLM outage, no key)   (exit 8)
  └── Interrupted        Ctrl-C, SIGTERM or the run's --timeout                  (exit 130)
 """
 
@@ -39,6 +40,10 @@ class BaselineError(MutbotError):
 
 class LoadError(MutbotError):
     exit_code = 7
+
+
+class ProposerError(MutbotError):
+    exit_code = 8
 
 
 class Interrupted(MutbotError):

@@ -30,12 +30,17 @@ def settings(config: Config) -> Settings:
 
 
 def evaluate(
-    ctx: Context, baseline: Subject, subjects: list[Subject]
+    ctx: Context,
+    baseline: Subject,
+    subjects: list[Subject],
+    rng: random.Random,
+    noise: Noise | None = None,
 ) -> tuple[Noise | None, dict[str, Outcome]]:
-    rng = random.Random(ctx.seed)
+    """`noise`: an A/A block already measured in this run (before proposing), if any."""
     rules = settings(ctx.config)
     alive = [s for s in subjects if not s.failure]
-    noise = _noise(ctx, baseline, rng) if alive and ctx.config.judge.aa_pairs else None
+    if noise is None and alive and ctx.config.judge.aa_pairs:
+        noise = measure_noise(ctx, baseline, rng)
     confirmed = _screen(ctx, baseline, alive, rules, rng)
     for subject in confirmed:
         with recorded(subject, "confirm", ctx.reporter):
@@ -67,7 +72,7 @@ def _judge(subject: Subject, rules: Settings, p_adjusted: float, noise: Noise | 
     )
 
 
-def _noise(ctx: Context, baseline: Subject, rng: random.Random) -> Noise:
+def measure_noise(ctx: Context, baseline: Subject, rng: random.Random) -> Noise:
     """The baseline against itself: how far two identical sides of a pair disagree here."""
     twin = replace(baseline, slug="a-a-noise", stages=[], pairs=[], invalid=[])
     ctx.reporter.stage(twin.slug, "A/A block")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from mutbot.backends.base import Artifact, Backend
-from mutbot.candidates import Candidate, load_candidates, slugify
+from mutbot.candidates import Candidate, slugify
 from mutbot.config import Config, find_config, load_config
 from mutbot.errors import StageFailure
 from mutbot.judge import compare_all
@@ -24,6 +24,7 @@ from mutbot.results import (
     InvalidTrial,
     Judgement,
     Pair,
+    ProposalRecord,
     StageRecord,
     Verdict,
 )
@@ -41,11 +42,17 @@ class Reporter(Protocol):
 @dataclass(frozen=True)
 class RunOptions:
     project: Path
-    mutations: Path
+    mutations: Path | None = None  # same as proposer "file:PATH"
     out: Path | None = None
     dry_run: bool = False
     backend: str | None = None
     seed: int = 1
+    proposer: str | None = None  # anthropic | search | file:PATH; None: choose from the env
+    count: int | None = None  # overrides propose.count
+
+    @property
+    def proposer_spec(self) -> str | None:
+        return f"file:{self.mutations}" if self.mutations else self.proposer
 
 
 @dataclass
@@ -79,15 +86,21 @@ class Context:
     reporter: Reporter
     started_at: str
     seed: int
+    proposal: ProposalRecord | None = None
 
 
 def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
 
-def load_inputs(options: RunOptions) -> tuple[Config, Path, list[Candidate]]:
+def load_inputs(options: RunOptions) -> tuple[Config, Path]:
     config_path = find_config(options.project)
-    return load_config(config_path), config_path, load_candidates(options.mutations)
+    config = load_config(config_path)
+    if options.count:
+        config = config.model_copy(
+            update={"propose": config.propose.model_copy(update={"count": options.count})}
+        )
+    return config, config_path
 
 
 @contextmanager
@@ -113,13 +126,17 @@ def recorded(subject: Subject, stage: str, reporter: Reporter) -> Iterator[None]
 
 
 def diff_rules(ctx: Context) -> DiffRules:
-    project = ctx.options.project.resolve()
-    own = (ctx.config_path.resolve().relative_to(project).as_posix(), ctx.config.load.locustfile)
+    return rules_for(ctx.config, ctx.config_path, ctx.options.project)
+
+
+def rules_for(config: Config, config_path: Path, project: Path) -> DiffRules:
+    """The config's targets and protected globs, plus the files that define the measurement."""
+    own = (config_path.resolve().relative_to(project.resolve()).as_posix(), config.load.locustfile)
     return DiffRules(
-        targets=tuple(ctx.config.targets),
-        protected=(*ctx.config.protected, *own),
-        max_changed_lines=ctx.config.policy.max_changed_lines,
-        max_files=ctx.config.policy.max_files,
+        targets=tuple(config.targets),
+        protected=(*config.protected, *own),
+        max_changed_lines=config.policy.max_changed_lines,
+        max_files=config.policy.max_files,
     )
 
 
@@ -194,6 +211,7 @@ def freeze(
         kind=candidate.kind,
         rationale=candidate.rationale,
         risk=candidate.risk,
+        category=candidate.category,
         fingerprint=candidate.fingerprint,
         diff=candidate.diff,
         files=list(subject.summary.files) if subject.summary else [],
@@ -213,9 +231,9 @@ def freeze(
     )
 
 
-def make_subjects(candidates: list[Candidate]) -> tuple[Subject, list[Subject]]:
-    taken = {"baseline"}
-    return Subject("baseline", None), [Subject(slugify(c.title, taken), c) for c in candidates]
+def make_subjects(candidates: list[Candidate]) -> list[Subject]:
+    taken = {"baseline", "a-a-noise"}
+    return [Subject(slugify(c.title, taken), c) for c in candidates]
 
 
 def core_list() -> list[int]:

@@ -8,7 +8,8 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from mutbot.report import ranking_rows
+from mutbot.proposers.base import Opportunity
+from mutbot.report import proposal_line, ranking_rows
 from mutbot.results import RunResult
 
 
@@ -40,10 +41,10 @@ class ConsoleReporter:
         if self._live is not None:
             self._live.update(self._table())
         else:
-            self.console.print(f"{slug}: {text}", highlight=False, markup=False)
+            self.console.print(f"{slug}: {text}", highlight=False, markup=False, soft_wrap=True)
 
     def note(self, text: str) -> None:
-        self.console.print(text, highlight=False, markup=False)
+        self.console.print(text, highlight=False, markup=False, soft_wrap=True)
 
     def _table(self) -> Table:
         table = Table("candidate", "stage", title="mutbot", title_justify="left")
@@ -53,6 +54,9 @@ class ConsoleReporter:
 
 
 def print_ranking(run: RunResult, console: Console) -> None:
+    if run.proposal:
+        print_opportunities(run.proposal.opportunities, console)
+        console.print(proposal_line(run), highlight=False, markup=False)
     table = Table("#", "candidate", "verdict", "detail", title="Ranking", title_justify="left")
     for row in ranking_rows(run):
         table.add_row(*row)
@@ -68,3 +72,12 @@ def print_ranking(run: RunResult, console: Console) -> None:
             highlight=False,
             markup=False,
         )
+
+
+def print_opportunities(found: list[Opportunity], console: Console) -> None:
+    if not found:
+        return
+    table = Table("category", "where", "why", title="Opportunities", title_justify="left")
+    for item in found:
+        table.add_row(item.category, f"{item.path}:{item.line}", item.why)
+    console.print(table)

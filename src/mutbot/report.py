@@ -153,3 +153,20 @@ def ranking_rows(run: RunResult) -> list[tuple[str, str, str, str]]:
         if cand.verdict == "reject":
             rows.append(("-", cand.title, f"reject ({cand.stage})", cand.reason))
     return rows
+
+
+def proposal_line(run: RunResult) -> str:
+    """Who proposed, what the detectors found and what proposing cost, in one line."""
+    record = run.proposal
+    assert record is not None
+    found = sorted({o.category for o in record.opportunities})
+    text = (
+        f"Proposed by {record.proposer}: {record.candidates} candidates; "
+        f"{len(record.opportunities)} opportunities detected"
+        + (f" ({', '.join(found)})" if found else "")
+    )
+    if record.failure:
+        text += f"; {record.failure}"
+    if record.usage:
+        text += f"; LLM {record.usage.requests} requests, ${record.usage.usd:.4f}"
+    return text

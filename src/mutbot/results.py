@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from mutbot.proposers.base import Opportunity, Usage
+
 Side = Literal["baseline", "candidate"]
 Verdict = Literal["propose", "needs-review", "reject"]
 
@@ -123,6 +125,21 @@ class CandidateResult(_Record):
     judgement: Judgement | None
     invalid_trials: list[InvalidTrial]
     branch: str | None = None
+    category: str | None = None  # the opportunity category it addresses, as its proposer said
+
+
+class ProposalRecord(_Record):
+    """Where the candidates came from: the proposer, what it saw and what it cost."""
+
+    proposer: str  # the one that produced the candidates (file:PATH names the file)
+    requested: str  # the one asked first; differs when it failed and search took over
+    failure: str | None  # why the requested proposer failed, when it did
+    notes: list[str]
+    usage: Usage | None  # LLM requests, tokens and dollars
+    seconds: float
+    baseline_source: str | None  # which baseline figures the proposer saw, if any
+    opportunities: list[Opportunity]
+    candidates: int
 
 
 class BaselineResult(_Record):
@@ -152,4 +169,5 @@ class RunResult(_Record):
     candidates: list[CandidateResult]
     ranking: list[str]  # slugs of proposed candidates, best first
     pareto: list[str]  # slugs on the Pareto front of the objectives (when there are several)
+    proposal: ProposalRecord | None = None
     interrupted: bool = False

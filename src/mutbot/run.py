@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -10,11 +11,11 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from mutbot import backends
+from mutbot import backends, proposers
 from mutbot.config import Config
 from mutbot.cost import monthly_cost
 from mutbot.errors import BaselineError, Interrupted
-from mutbot.evaluate import evaluate
+from mutbot.evaluate import evaluate, measure_noise
 from mutbot.judge import Outcome, to_d
 from mutbot.metrics import median
 from mutbot.pipeline import (
@@ -23,22 +24,28 @@ from mutbot.pipeline import (
     RunOptions,
     Subject,
     core_list,
+    diff_rules,
     freeze,
     load_inputs,
     make_subjects,
     new_run_id,
     prepare,
 )
+from mutbot.proposers.base import Proposer
+from mutbot.proposing import last_baseline, measured_baseline, propose
 from mutbot.report import render_pr
 from mutbot.results import BaselineResult, Build, CandidateResult, Noise, RunResult
 from mutbot.stats import pareto_front
+from mutbot.targets import read_targets
 from mutbot.trial import TrialPlan
 from mutbot.units import format_duration, format_size
 from mutbot.worktree import Workspace
 
 
 def execute(options: RunOptions, reporter: Reporter) -> RunResult:
-    config, config_path, candidates = load_inputs(options)
+    config, config_path = load_inputs(options)
+    spec = proposers.choose(options.proposer_spec)
+    proposer = proposers.create(spec, config, options.project, reporter.note)
     backend_name = backends.choose(options.backend)
     run_id = new_run_id()
     run_dir = (options.out or options.project / ".mutbot" / "runs" / run_id).resolve()
@@ -74,12 +81,11 @@ def execute(options: RunOptions, reporter: Reporter) -> RunResult:
             seed=options.seed,
         )
         reporter.note(
-            f"run {run_id}: {len(candidates)} candidates, backend {backend_name}, "
-            f"results in {run_dir}"
+            f"run {run_id}: proposer {proposer.name}, backend {backend_name}, results in {run_dir}"
         )
-        baseline, subjects = make_subjects(candidates)
+        baseline, subjects = Subject("baseline", None), list[Subject]()
         try:
-            return _pipeline(ctx, baseline, subjects)
+            return _pipeline(ctx, proposer, baseline, subjects)
         except (KeyboardInterrupt, Interrupted) as exc:
             _held(_write_partial, ctx, baseline, subjects)
             reason = str(exc) if isinstance(exc, Interrupted) else "interrupted"
@@ -111,7 +117,10 @@ def _signals_held() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def _pipeline(ctx: Context, baseline: Subject, subjects: list[Subject]) -> RunResult:
+def _pipeline(
+    ctx: Context, proposer: Proposer, baseline: Subject, subjects: list[Subject]
+) -> RunResult:
+    """Fills `subjects` in place, so an interrupted run can still report each of them."""
     prepare(ctx, baseline)
     if baseline.failure:
         raise BaselineError(
@@ -120,9 +129,22 @@ def _pipeline(ctx: Context, baseline: Subject, subjects: list[Subject]) -> RunRe
         )
     assert baseline.project_dir is not None
     ctx.plan = replace(ctx.plan, locustfile=baseline.project_dir / ctx.config.load.locustfile)
+    rng = random.Random(ctx.seed)
+    noise, measured = None, None
+    if proposer.needs_baseline:
+        if ctx.config.judge.aa_pairs:
+            noise = measure_noise(ctx, baseline, rng)
+            measured = measured_baseline(noise.pairs)
+        else:
+            measured = last_baseline(ctx.options.project)
+    files = read_targets(baseline.project_dir, diff_rules(ctx))
+    ctx.proposal, proposal = propose(
+        proposer, files, measured, ctx.config, diff_rules(ctx), ctx.seed, ctx.reporter.note
+    )
+    subjects.extend(make_subjects(proposal.candidates))
     for subject in subjects:
         prepare(ctx, subject)
-    noise, decisions = evaluate(ctx, baseline, subjects)
+    noise, decisions = evaluate(ctx, baseline, subjects, rng, noise)
     results = []
     for subject in subjects:
         decision = decisions[subject.slug]
@@ -243,4 +265,5 @@ def _result(
         candidates=results,
         ranking=[r.slug for r in proposed],
         pareto=front,
+        proposal=ctx.proposal,
     )

@@ -1,0 +1,107 @@
+"""What proposing costs: detection and the search proposer's time on the example and the
+fixtures, and the size and worst-case price of the Anthropic proposer's requests on the example.
+
+    python benchmarks/proposers.py [--repeat 20]
+
+The Anthropic figures are computed from the rendered prompts (no API is called): input tokens
+are estimated at one per 3 bytes (the proposer's own, deliberately high, estimate), output at
+`llm.max_tokens`; a real run is charged what the API reports in `usage`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from mutbot.config import load_config
+from mutbot.detect import detect
+from mutbot.policy import DiffRules
+from mutbot.prompts import render
+from mutbot.proposers.anthropic_candidates import tool_definition
+from mutbot.proposers.anthropic_proposer import cost_usd, prompt_context
+from mutbot.proposers.base import CATEGORIES, DetectContext, ProposalRequest, TargetFile
+from mutbot.proposers.search import SearchProposer
+from testing.repos import EXAMPLE
+
+FIXTURES = Path(__file__).resolve().parents[1] / "testing" / "fixtures"
+
+
+def example_request() -> ProposalRequest:
+    config = load_config(EXAMPLE / ".mutbot.yml")
+    files = tuple(
+        TargetFile(p, (EXAMPLE / p).read_text()) for p in ("Dockerfile", "config/server.ini")
+    )
+    rules = DiffRules(
+        tuple(config.targets),
+        (*config.protected, ".mutbot.yml", config.load.locustfile),
+        config.policy.max_changed_lines,
+        config.policy.max_files,
+    )
+    context = DetectContext(None, config.sandbox.cpus, config.sandbox.memory)
+    found = tuple(detect(files, context))
+    return ProposalRequest(files, found, None, config, rules, count=8, radical_share=0.25)
+
+
+def timed(action: object, repeat: int) -> float:
+    assert callable(action)
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples) * 1000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+
+    request = example_request()
+    proposal = SearchProposer().propose(request)
+    print(
+        f"example: {len(request.opportunities)} opportunities, "
+        f"{len(proposal.candidates)} search candidates:"
+    )
+    for c in proposal.candidates:
+        print(f"  {c.kind:<11} {c.title}")
+    ms = timed(lambda: SearchProposer().propose(request), args.repeat)
+    print(f"example: detect + search, median of {args.repeat}: {ms:.1f} ms")
+
+    files = tuple(
+        TargetFile(p.relative_to(FIXTURES).as_posix(), p.read_text())
+        for p in sorted(FIXTURES.rglob("*"))
+        if p.is_file()
+    )
+    context = DetectContext({"cpu_cores_mean": 0.2, "memory_peak_mb": 90.0}, 1.0, 256 * 2**20)
+    found = detect(files, context)
+    ms = timed(lambda: detect(files, context), args.repeat)
+    by_category = {c: sum(1 for o in found if o.category == c) for c in CATEGORIES}
+    print(f"fixtures: {len(files)} files, {len(found)} opportunities, detect median {ms:.1f} ms")
+    print("  " + ", ".join(f"{c} {n}" for c, n in by_category.items() if n))
+
+    llm = request.config.llm
+    system = render("system", None, categories=CATEGORIES)
+    tool = json.dumps(tool_definition())
+    for kind, incremental, radical in (("incremental", 6, 0), ("radical", 0, 2)):
+        user = render("propose", None, **prompt_context(request, incremental, radical))
+        size = len(system.encode()) + len(user.encode()) + len(tool.encode())
+        tokens = size // 3
+        worst = cost_usd(tokens, llm.max_tokens, llm)
+        print(
+            f"anthropic {kind} request on the example: {size} bytes of prompt and tool schema, "
+            f"≤ ~{tokens} input tokens; worst case at {llm.model} prices "
+            f"(${llm.input_usd_per_mtok}/${llm.output_usd_per_mtok} per Mtok, "
+            f"{llm.max_tokens} output tokens): ${worst:.3f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,140 @@
+"""The propose step of a run (and of `mutbot propose`): read the targets, detect opportunities,
+ask the proposer, record what it cost and what went wrong. An outage of the chosen proposer is
+recorded and the offline search proposer takes over, so the run goes on."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from mutbot import proposers
+from mutbot.config import Config
+from mutbot.detect import detect
+from mutbot.errors import ProposerError
+from mutbot.metrics import median
+from mutbot.pipeline import RunOptions, load_inputs, rules_for
+from mutbot.policy import DiffRules
+from mutbot.proposers.base import (
+    Baseline,
+    DetectContext,
+    HistoryEntry,
+    Proposal,
+    ProposalRequest,
+    Proposer,
+    TargetFile,
+)
+from mutbot.results import Pair, ProposalRecord, RunResult
+from mutbot.targets import read_targets
+from mutbot.worktree import Workspace
+
+
+def propose_only(
+    options: RunOptions, note: Callable[[str], None]
+) -> tuple[ProposalRecord, Proposal]:
+    """`mutbot propose`: the targets at the last commit, the last run's baseline, no sandbox."""
+    config, config_path = load_inputs(options)
+    proposer = proposers.create(
+        proposers.choose(options.proposer_spec), config, options.project, note
+    )
+    workspace = Workspace(options.project)
+    try:
+        tree = workspace.add("propose")
+        rules = rules_for(config, config_path, options.project)
+        files = read_targets(tree, rules)
+        baseline = last_baseline(options.project) if proposer.needs_baseline else None
+        if proposer.needs_baseline and baseline is None:
+            note("no earlier results.json under .mutbot/runs: proposing without baseline figures")
+        return propose(proposer, files, baseline, config, rules, options.seed, note)
+    finally:
+        workspace.close()
+
+
+def propose(
+    proposer: Proposer,
+    files: tuple[TargetFile, ...],
+    baseline: Baseline | None,
+    config: Config,
+    rules: DiffRules,
+    seed: int,
+    note: Callable[[str], None],
+    history: tuple[HistoryEntry, ...] = (),
+) -> tuple[ProposalRecord, Proposal]:
+    started = time.monotonic()
+    context = DetectContext(
+        baseline.metrics if baseline else None, config.sandbox.cpus, config.sandbox.memory
+    )
+    opportunities = detect(files, context)
+    for found in opportunities:
+        note(f"opportunity: {found.category} at {found.path}:{found.line}: {found.why}")
+    request = ProposalRequest(
+        files=files,
+        opportunities=tuple(opportunities),
+        baseline=baseline,
+        config=config,
+        rules=rules,
+        history=history,
+        count=config.propose.count,
+        radical_share=config.propose.radical,
+        seed=seed,
+    )
+    failure = None
+    try:
+        proposal = proposer.propose(request)
+    except ProposerError as exc:
+        if proposer.name == "search":
+            raise
+        failure = f"{proposer.name} proposer failed: {exc}"
+        note(f"{failure}; the offline search proposer takes over")
+        from mutbot.proposers import search
+
+        proposal = search.create().propose(request)
+    for line in proposal.notes:
+        note(f"{proposal.proposer}: {line}")
+    note(_summary(proposal))
+    return ProposalRecord(
+        proposer=proposal.proposer,
+        requested=proposer.name,
+        failure=failure,
+        notes=proposal.notes,
+        usage=proposal.usage,
+        seconds=round(time.monotonic() - started, 3),
+        baseline_source=baseline.source if baseline else None,
+        opportunities=opportunities,
+        candidates=len(proposal.candidates),
+    ), proposal
+
+
+def _summary(proposal: Proposal) -> str:
+    text = f"{proposal.proposer}: {len(proposal.candidates)} candidates"
+    if proposal.usage:
+        u = proposal.usage
+        text += (
+            f"; {u.requests} requests to {u.model}, {u.input_tokens} input and "
+            f"{u.output_tokens} output tokens, ${u.usd:.4f}"
+        )
+    return text
+
+
+def measured_baseline(pairs: list[Pair]) -> Baseline:
+    """Medians of every baseline trial of an A/A block (both sides are the baseline)."""
+    trials = [t for p in pairs for t in (p.baseline, p.candidate)]
+    names = trials[0].metrics.keys()
+    metrics = {n: median([t.metrics[n] for t in trials]) for n in names}
+    return Baseline(metrics, f"measured in this run ({len(trials)} baseline trials)")
+
+
+def last_baseline(project: Path) -> Baseline | None:
+    """The baseline summary of the newest results.json under .mutbot/runs, if there is one."""
+    for path in sorted((project / ".mutbot" / "runs").glob("*/results.json"), reverse=True):
+        try:
+            run = RunResult.model_validate_json(path.read_text(encoding="utf-8"))
+        except (OSError, ValidationError):
+            continue
+        if run.baseline.summary:
+            return Baseline(
+                run.baseline.summary, f"run {run.run_id} (commit {run.base_commit[:7]})"
+            )
+    return None
