@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from mutbot.proposers.base import (
     ProposalRequest,
     TargetFile,
 )
+from testing.local_server import LocalServer
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "pricing"
@@ -125,16 +126,11 @@ class FakeAnthropic:
         self.requests: list[Recorded] = []
         self._script: list[Reply] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
+        self._http = LocalServer(_handler(self))
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._http.url
 
     def script(self, *replies: Reply) -> None:
         with self._lock:
@@ -150,12 +146,10 @@ class FakeAnthropic:
         return [r for r in self.requests if r.path == "/v1/messages"]
 
     def start(self) -> None:
-        self._thread.start()
+        self._http.start()
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._http.stop()
 
     def answer(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> Reply:
         try:

@@ -205,3 +205,13 @@ def test_slugify_caps_length_without_trailing_dash() -> None:
     assert len(slug) <= 40
     assert not slug.endswith("-")
     assert slug == "word-word-word-word-word-word-word-word"
+
+
+def test_a_diff_file_is_one_candidate(tmp_path: Path) -> None:
+    diff = tmp_path / "threads.diff"
+    diff.write_text("diff --git a/x.ini b/x.ini\n--- a/x.ini\n+++ b/x.ini\n@@ -1 +1 @@\n-a\n+b\n")
+    [only] = load_candidates(diff)
+    assert (only.title, only.kind, only.diff) == ("threads", "incremental", diff.read_text())
+    (tmp_path / "empty.patch").write_text("\n")
+    with pytest.raises(CandidateError, match="the diff is empty"):
+        load_candidates(tmp_path / "empty.patch")

@@ -89,12 +89,23 @@ def test_accepts_new_and_deleted_target_files() -> None:
     )
 
 
+WORKFLOW_REFUSAL = (
+    "{}: changes under .github/workflows/ are never pushed (a token that could push them could "
+    "change what CI runs with its secrets)"
+)
+
+
 def test_rejects_user_protected_path_even_if_targeted() -> None:
     rules = DiffRules(("**",), (".github/**", "secrets/*"), 20, 3)
-    assert rejection(modify(".github/workflows/ci.yml"), rules) == (
-        ".github/workflows/ci.yml is protected"
+    assert (
+        rejection(modify(".github/dependabot.yml"), rules) == ".github/dependabot.yml is protected"
     )
     assert rejection(modify("secrets/key.txt"), rules) == "secrets/key.txt is protected"
+
+
+def test_workflows_are_refused_even_when_targeted_and_unprotected() -> None:
+    path = ".github/workflows/ci.yml"
+    assert rejection(modify(path), DiffRules(("**",), (), 20, 3)) == WORKFLOW_REFUSAL.format(path)
 
 
 @pytest.mark.parametrize(
@@ -237,7 +248,7 @@ def test_rename_needs_both_paths_among_targets() -> None:
 def test_rename_into_protected_path() -> None:
     diff = rename("config/a.ini", ".github/workflows/a.ini")
     assert rejection(diff, DiffRules(("**",), (".github/**",), 20, 3)) == (
-        ".github/workflows/a.ini is protected"
+        WORKFLOW_REFUSAL.format(".github/workflows/a.ini")
     )
 
 
@@ -288,3 +299,12 @@ def test_matches_any_of_several_patterns() -> None:
     assert matches("config/x.ini", ("Dockerfile", "config/*.ini"))
     assert not matches("app.py", ("Dockerfile", "config/*.ini"))
     assert not matches("app.py", ())
+
+
+def test_a_run_can_narrow_the_targets_never_widen_them() -> None:
+    rules = DiffRules(("config/*", "Dockerfile"), (), 20, 3, narrow=("Dockerfile", "app.py"))
+    assert rejection(modify("config/server.ini"), rules) == (
+        "config/server.ini is outside this run's globs (Dockerfile app.py)"
+    )
+    assert rejection(modify("app.py"), rules) == "app.py is not among the targets"
+    assert check_diff(modify("Dockerfile"), rules).files == ("Dockerfile",)

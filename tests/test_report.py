@@ -86,8 +86,10 @@ def test_pr_diff_fence_is_longer_than_any_backtick_run() -> None:
     assert f"\n```diff\n{plain.rstrip()}\n```\n" in pr(diff=plain)
 
 
-def test_pr_change_section_names_files_and_fingerprint() -> None:
-    assert "config/server.ini · fingerprint `0123456789ab`" in pr()
+def test_pr_change_section_has_the_diff_stat_files_and_fingerprint() -> None:
+    body = pr()
+    assert "1 file changed, +1 −1 lines · fingerprint `0123456789ab`\n" in body
+    assert "\n- `config/server.ini` +1 −1\n" in body
 
 
 def test_pr_how_to_revert() -> None:

@@ -57,7 +57,9 @@ def test_docker_run_proposes_the_good_and_rejects_each_bad_at_its_stage(
         FORBIDDEN: ("reject", "policy"),
     }
     by_title = {c.title: c for c in result.candidates}
-    assert by_title[FORBIDDEN].reason == ".github/workflows/ci.yml is protected"
+    assert by_title[FORBIDDEN].reason.startswith(
+        ".github/workflows/ci.yml: changes under .github/workflows/ are never pushed"
+    )
     assert by_title[FAILS_TESTS].reason.startswith("tests failed (exit code 1)")
     good = by_title[GOOD]
     assert len(good.pairs) == 5 and good.screening == []  # one measurable candidate: no screen

@@ -38,3 +38,11 @@ def test_never_reads_mutbots_own_files(tmp_path: Path) -> None:
     (tmp_path / ".mutbot.yml").write_text("version: 1\n")
     (tmp_path / "Dockerfile").write_text("FROM x\n")
     assert [f.path for f in read_targets(tmp_path, rules)] == ["Dockerfile"]
+
+
+def test_narrowed_targets_read_only_what_the_run_asked_for(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "Dockerfile").write_text("FROM x\n")
+    (tmp_path / "config" / "server.ini").write_text("a = 1\n")
+    rules = DiffRules(("Dockerfile", "config/*"), (), 200, 10, narrow=("config/**",))
+    assert [f.path for f in read_targets(tmp_path, rules)] == ["config/server.ini"]

@@ -44,10 +44,17 @@ _LIST = TypeAdapter(list[Candidate])
 
 
 def load_candidates(path: Path) -> list[Candidate]:
+    """A JSON list of candidates, or one unified diff (`.diff`, `.patch`) as one candidate."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise CandidateError(f"{path}: cannot read: {exc.strerror}") from exc
+    if path.suffix in (".diff", ".patch"):
+        if not text.strip():
+            raise CandidateError(f"{path}: the diff is empty; nothing to measure")
+        return [Candidate(title=path.stem, kind="incremental", diff=text)]
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise CandidateError(f"{path}: not valid JSON at line {exc.lineno}: {exc.msg}") from exc
     if data == []:

@@ -74,6 +74,21 @@ def cmd_propose(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_action(args: argparse.Namespace) -> int:
+    from mutbot.github.action import main_env, run_action  # loads PyGithub only when needed
+
+    return run_action(main_env(), backend=args.backend)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from mutbot.init import init
+
+    for path in init(args.repo, force=args.force, default_branch=args.default_branch):
+        print(f"wrote {path}")
+    print("review both files, commit them, and mutbot runs on the next push (docs/github.md)")
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     path = find_config(args.repo)
     config = load_config(path)
@@ -158,6 +173,16 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("--count", type=_positive, help="candidates to propose (propose.count)")
     ask.add_argument("--seed", type=int, default=1, help="the search proposer's tie-breaks")
     ask.set_defaults(func=cmd_propose)
+
+    act = sub.add_parser("action", help="run as the GitHub Action (reads GITHUB_* variables)")
+    act.add_argument("--backend", choices=sorted(BACKENDS), help="default: docker if it answers")
+    act.set_defaults(func=cmd_action)
+
+    start = sub.add_parser("init", help="write a starter .mutbot.yml and a GitHub workflow")
+    start.add_argument("--repo", type=Path, default=Path("."), help="project folder (default: .)")
+    start.add_argument("--force", action="store_true", help="overwrite existing files")
+    start.add_argument("--default-branch", default="main", help="branch whose pushes run mutbot")
+    start.set_defaults(func=cmd_init)
 
     why = sub.add_parser("explain", help="recompute a verdict from results.json, step by step")
     why.add_argument("results", type=Path, help="a results.json written by mutbot run")

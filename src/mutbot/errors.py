@@ -8,6 +8,7 @@ MutbotError
  ├── BaselineError      the untouched baseline itself fails a stage             (exit 6)
  ├── LoadError          the load generator fails: nothing can be measured       (exit 7)
  ├── ProposerError      a proposer cannot propose at all (LLM outage, no key)   (exit 8)
+ ├── GitHubError        the GitHub API or the push to the remote failed          (exit 9)
  └── Interrupted        Ctrl-C, SIGTERM or the run's --timeout                  (exit 130)
 """
 
@@ -44,6 +45,10 @@ class LoadError(MutbotError):
 
 class ProposerError(MutbotError):
     exit_code = 8
+
+
+class GitHubError(MutbotError):
+    exit_code = 9
 
 
 class Interrupted(MutbotError):

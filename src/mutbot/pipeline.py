@@ -49,6 +49,9 @@ class RunOptions:
     seed: int = 1
     proposer: str | None = None  # anthropic | search | file:PATH; None: choose from the env
     count: int | None = None  # overrides propose.count
+    config: Path | None = None  # the config file; None: .mutbot.yml or .github/mutbot.yml
+    targets: tuple[str, ...] = ()  # narrows the config's targets (a /mutate comment's globs)
+    radical_share: float | None = None  # overrides propose.radical (0: incremental only)
 
     @property
     def proposer_spec(self) -> str | None:
@@ -94,13 +97,15 @@ def new_run_id() -> str:
 
 
 def load_inputs(options: RunOptions) -> tuple[Config, Path]:
-    config_path = find_config(options.project)
+    config_path = options.config or find_config(options.project)
     config = load_config(config_path)
+    propose: dict[str, object] = {}
     if options.count:
-        config = config.model_copy(
-            update={"propose": config.propose.model_copy(update={"count": options.count})}
-        )
-    return config, config_path
+        propose["count"] = options.count
+    if options.radical_share is not None:
+        propose["radical"] = options.radical_share
+    update = {"propose": config.propose.model_copy(update=propose)}
+    return config.model_copy(update=update), config_path
 
 
 @contextmanager
@@ -126,10 +131,12 @@ def recorded(subject: Subject, stage: str, reporter: Reporter) -> Iterator[None]
 
 
 def diff_rules(ctx: Context) -> DiffRules:
-    return rules_for(ctx.config, ctx.config_path, ctx.options.project)
+    return rules_for(ctx.config, ctx.config_path, ctx.options.project, ctx.options.targets)
 
 
-def rules_for(config: Config, config_path: Path, project: Path) -> DiffRules:
+def rules_for(
+    config: Config, config_path: Path, project: Path, narrow: tuple[str, ...] = ()
+) -> DiffRules:
     """The config's targets and protected globs, plus the files that define the measurement."""
     own = (config_path.resolve().relative_to(project.resolve()).as_posix(), config.load.locustfile)
     return DiffRules(
@@ -137,6 +144,7 @@ def rules_for(config: Config, config_path: Path, project: Path) -> DiffRules:
         protected=(*config.protected, *own),
         max_changed_lines=config.policy.max_changed_lines,
         max_files=config.policy.max_files,
+        narrow=narrow,
     )
 
 

@@ -13,6 +13,8 @@ from mutbot.errors import StageFailure
 
 # Never changed, whatever the config says: the rules of the measurement itself.
 ALWAYS_PROTECTED = (".git/**", ".mutbot/**", ".mutbot.yml", ".github/mutbot.yml")
+# Never pushed: the default token cannot, and a bot that could would escalate privileges.
+WORKFLOWS = (".github/workflows/**",)
 _SYMLINK_MODE = re.compile(r"^(new file mode|new mode) 120000", re.MULTILINE)
 
 
@@ -22,6 +24,7 @@ class DiffRules:
     protected: tuple[str, ...]
     max_changed_lines: int
     max_files: int
+    narrow: tuple[str, ...] = ()  # a run may narrow the targets (a /mutate comment's globs)
 
 
 @dataclass(frozen=True)
@@ -86,10 +89,19 @@ def check_diff(diff: str, rules: DiffRules) -> DiffSummary:
             raise StageFailure("policy", f"binary change to {patched.path} is not allowed")
         named = (_clean_path(patched.source_file), _clean_path(patched.target_file))
         for path in dict.fromkeys(p for p in named if p is not None):
+            if matches(path, WORKFLOWS):
+                raise StageFailure(
+                    "policy",
+                    f"{path}: changes under .github/workflows/ are never pushed (a token that "
+                    "could push them could change what CI runs with its secrets)",
+                )
             if matches(path, rules.protected) or matches(path, ALWAYS_PROTECTED):
                 raise StageFailure("policy", f"{path} is protected")
             if not matches(path, rules.targets):
                 raise StageFailure("policy", f"{path} is not among the targets")
+            if rules.narrow and not matches(path, rules.narrow):
+                globs = " ".join(rules.narrow)
+                raise StageFailure("policy", f"{path} is outside this run's globs ({globs})")
             files.append(path)
     changed = patch.added + patch.removed
     if changed > rules.max_changed_lines:

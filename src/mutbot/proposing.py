@@ -42,7 +42,7 @@ def propose_only(
     workspace = Workspace(options.project)
     try:
         tree = workspace.add("propose")
-        rules = rules_for(config, config_path, options.project)
+        rules = rules_for(config, config_path, options.project, options.targets)
         files = read_targets(tree, rules)
         baseline = last_baseline(options.project) if proposer.needs_baseline else None
         if proposer.needs_baseline and baseline is None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 
 import jinja2
+from unidiff.errors import UnidiffParseError
+from unidiff.patch import PatchSet
 
 from mutbot.metrics import METRICS
 from mutbot.results import CandidateResult, Comparison, RunResult
@@ -18,6 +21,7 @@ _ENV = jinja2.Environment(
     lstrip_blocks=True,
     undefined=jinja2.StrictUndefined,
 )
+MAX_FILES_LISTED = 50  # a body lists at most this many changed files; the stat counts all
 
 
 def fmt(metric: str, value: float | None) -> str:
@@ -77,10 +81,34 @@ def fence(text: str) -> str:
     return "`" * max(3, longest + 1)
 
 
+_LINK = re.compile(r"\b(h)tt(ps?)(?=://)|\b(f)t(p)(?=://)", re.IGNORECASE)
+_WWW = re.compile(r"\b(www)\.", re.IGNORECASE)
+_REFERENCE = re.compile(r"#(?=\d)|\b(GH)-(?=\d)", re.IGNORECASE)
+_FENCE_LINE = re.compile(r"^([ \t]*)(```|~~~)", re.MULTILINE)
+ZWSP = "\u200b"  # invisible, and breaks GitHub's autolinking of what follows
+
+
+def defuse(text: str) -> str:
+    """Nothing in repository or model text may act on GitHub: no HTML, no @mentions that ping,
+    no live links (`https://x` becomes `hxxps://x`, `www.x` becomes `www[.]x`), no `#123` or
+    `GH-123` references (they notify the issue or close it with "fixes"), no `/mutate` command
+    and no code fence that would swallow the rest of the page."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = text.replace("@", "@" + ZWSP).replace("/mutate", "/" + ZWSP + "mutate")
+    text = _LINK.sub(lambda m: f"{m[1]}xx{m[2]}" if m[1] else f"{m[3]}x{m[4]}", text)
+    text = _WWW.sub(r"\1[.]", text)
+    text = _REFERENCE.sub(lambda m: f"{m[1]}{ZWSP}-" if m[1] else f"#{ZWSP}", text)
+    return _FENCE_LINE.sub(lambda m: f"{m[1]}{ZWSP}{m[2]}", text)
+
+
 def neutralise(text: str, limit: int = 4000) -> str:
-    """Proposer text is data: no HTML, no @mentions that ping people, bounded length."""
-    text = text.replace("<", "&lt;").replace(">", "&gt;").replace("@", "@\u200b")
+    """Proposer text is data: defused (see `defuse`), bounded length."""
+    text = defuse(text[: limit + 1])
     return text if len(text) <= limit else text[:limit] + " …(cut)"
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def score_rows(candidate: CandidateResult, run: RunResult) -> list[tuple[str, ...]]:
@@ -115,10 +143,70 @@ def score_rows(candidate: CandidateResult, run: RunResult) -> list[tuple[str, ..
     return rows
 
 
-def render_pr(candidate: CandidateResult, run: RunResult) -> str:
+@dataclass(frozen=True)
+class FileStat:
+    path: str
+    added: int
+    removed: int
+
+
+def diff_stat(diff: str) -> list[FileStat]:
+    """Lines added and removed per file, like `git diff --stat`."""
+    try:
+        stats = [FileStat(f.path, f.added, f.removed) for f in PatchSet(diff)]
+    except UnidiffParseError:
+        stats = []
+    if stats or not diff.strip():
+        return stats
+    # not a diff unidiff reads: count the lines anyway rather than claim nothing changed
+    lines = diff.splitlines()
+    plus = sum(1 for x in lines if x.startswith("+") and not x.startswith("+++"))
+    minus = sum(1 for x in lines if x.startswith("-") and not x.startswith("---"))
+    return [FileStat("(unparsed diff)", plus, minus)]
+
+
+def stat_line(stats: list[FileStat]) -> str:
+    """e.g. "2 files changed, +5 −3 lines"."""
+    files = f"{len(stats)} file{'s' if len(stats) != 1 else ''} changed"
+    return f"{files}, +{sum(f.added for f in stats)} −{sum(f.removed for f in stats)} lines"
+
+
+def code_span(text: str) -> str:
+    """Inline code cannot carry a backtick or a newline; inside it nothing links or pings."""
+    return "`" + one_line(text.replace("`", "'")) + "`"
+
+
+def trial_rows(candidate: CandidateResult) -> list[tuple[str, ...]]:
+    """The per-trial table of the confirmation block: one row per trial, in run order."""
+    names = [name for name in METRICS if name in candidate.comparisons]
+    rows = []
+    for pair in candidate.pairs:
+        for side in pair.order:
+            trial = pair.baseline if side == "baseline" else pair.candidate
+            values = (fmt(name, trial.metrics.get(name)) for name in names)
+            rows.append((str(pair.index + 1), " → ".join(pair.order), side, *values))
+    return rows
+
+
+def render_pr(
+    candidate: CandidateResult,
+    run: RunResult,
+    *,
+    reproduce: str | None = None,
+    branch: str | None = None,
+    max_trial_rows: int | None = None,
+    max_diff_chars: int | None = None,
+) -> str:
+    """The pull request body. `reproduce` is the exact command to measure again (otherwise a
+    generic one); the two limits shrink the per-trial table and the diff, each with a note."""
     primary = str(run.objective["primary"])
     judgement = candidate.judgement
     alpha = float(run.judge.get("alpha", 0.01))  # type: ignore[arg-type]
+    rows = trial_rows(candidate)
+    shown_rows = rows if max_trial_rows is None else rows[:max_trial_rows]
+    diff = candidate.diff.rstrip()
+    shown_diff = diff if max_diff_chars is None else _cut_lines(diff, max_diff_chars)
+    stats = diff_stat(candidate.diff)
     return _ENV.get_template("pr.md.j2").render(
         c=candidate,
         j=judgement,
@@ -132,11 +220,29 @@ def render_pr(candidate: CandidateResult, run: RunResult) -> str:
         metrics=METRICS,
         fmt=fmt,
         change=change,
-        fence=fence(candidate.diff),
-        title=neutralise(candidate.title, 200),
+        fence=fence(shown_diff),
+        diff=shown_diff,
+        diff_lines=(len(shown_diff.splitlines()), len(diff.splitlines())),
+        stat=stat_line(stats),
+        files=[(code_span(f.path), f.added, f.removed) for f in stats[:MAX_FILES_LISTED]],
+        more_files=max(0, len(stats) - MAX_FILES_LISTED),
+        title=neutralise(one_line(candidate.title), 200),
         rationale=neutralise(candidate.rationale or "(no rationale given)"),
         short_base=run.base_commit[:12],
+        reproduce=reproduce,
+        reproduce_fence=fence(reproduce or ""),
+        branch=code_span(branch) if branch else None,
+        trial_rows=shown_rows,
+        omitted_rows=len(rows) - len(shown_rows),
     )
+
+
+def _cut_lines(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a line end."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    return cut[: cut.rfind("\n")] if "\n" in cut else ""
 
 
 def ranking_rows(run: RunResult) -> list[tuple[str, str, str, str]]:

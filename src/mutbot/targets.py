@@ -34,6 +34,7 @@ def read_targets(project_dir: Path, rules: DiffRules) -> tuple[TargetFile, ...]:
 def _wanted(path: Path, relative: str, rules: DiffRules) -> bool:
     return (
         matches(relative, rules.targets)
+        and (not rules.narrow or matches(relative, rules.narrow))
         and not matches(relative, rules.protected)
         and not matches(relative, ALWAYS_PROTECTED)
         and not path.is_symlink()

@@ -26,7 +26,7 @@ BOT_IDENTITY = {
 class Workspace:
     """Worktrees of one base commit under a private temporary folder; `close` removes them all."""
 
-    def __init__(self, project: Path) -> None:
+    def __init__(self, project: Path, base: str | None = None) -> None:
         try:
             self.repo = git.Repo(project, search_parent_directories=True)
         except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
@@ -38,9 +38,11 @@ class Workspace:
         if self.prefix == ".":
             self.prefix = ""
         try:
-            self.base = self.repo.head.commit.hexsha
+            self.base = self.repo.commit(base).hexsha if base else self.repo.head.commit.hexsha
         except ValueError as exc:
             raise GitError(f"{top}: the repository has no commits yet; commit first") from exc
+        except git.BadName as exc:
+            raise GitError(f"{top}: no commit {base}; fetch it first") from exc
         self._root = Path(tempfile.mkdtemp(prefix="mutbot-wt-"))
         self._trees: list[Path] = []
 
@@ -75,18 +77,25 @@ class Workspace:
                 reason = reason.replace(f"{self.prefix}/", "")
             raise StageFailure("apply", f"does not apply: {reason}") from exc
 
-    def commit_branch(self, project_dir: Path, branch: str, message: str) -> str:
-        """Commit the worktree's changes and point `branch` at that commit (dry run)."""
+    def commit(self, project_dir: Path, message: str) -> str:
+        """Commit the worktree's changes as mutbot, on top of the base; returns the sha."""
         tree = git.Repo(self._tree_of(project_dir))
         env = {**os.environ, **BOT_IDENTITY}
         try:
             tree.git.add("--all", ".")
             tree.git.commit("--quiet", "--no-verify", "-m", message, env=env)
-            sha = tree.head.commit.hexsha
+        except git.GitCommandError as exc:
+            raise GitError(f"cannot commit: {_first_line(exc.stderr)}") from exc
+        return str(tree.head.commit.hexsha)
+
+    def commit_branch(self, project_dir: Path, branch: str, message: str) -> str:
+        """Commit the worktree's changes and point `branch` at that commit (dry run)."""
+        sha = self.commit(project_dir, message)
+        try:
             self.repo.git.branch("--force", branch, sha)
         except git.GitCommandError as exc:
             raise GitError(f"cannot create branch {branch}: {_first_line(exc.stderr)}") from exc
-        return str(sha)
+        return sha
 
     def close(self) -> None:
         for tree in self._trees:

@@ -1,0 +1,205 @@
+"""`mutbot action`: what the GitHub Action runs in the workflow's checkout. Reads the event,
+decides, checks who asked, runs, opens or updates pull requests, and reports through the step
+summary, the step outputs and (for a `/mutate` comment) reactions and a reply."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from mutbot.errors import ConfigError, MutbotError
+from mutbot.github import actions
+from mutbot.github.client import GitHub
+from mutbot.github.events import decide
+from mutbot.github.publish import Target, publish
+from mutbot.github.remote import Remote
+from mutbot.github.revert import open_revert
+from mutbot.github.summary import Published, cell, step_summary
+from mutbot.github.types import Decision
+from mutbot.pipeline import RunOptions
+from mutbot.progress import ConsoleReporter, print_ranking
+from mutbot.report import headline
+from mutbot.results import RunResult
+from mutbot.run import execute
+
+REFUSAL = (
+    "Thanks for the suggestion! `/mutate` commands run only for people with write access to "
+    "this repository, so nothing was started. A maintainer can comment `/mutate` to run it."
+)
+
+
+@dataclass(frozen=True)
+class ActionEnv:
+    workspace: Path
+    token: str
+    event_name: str
+    event_path: Path
+    repository: str
+    api_url: str
+    output: Path | None
+    summary: Path | None
+    config: Path | None
+    max_prs: int
+    proposer: str | None
+    dry_run: bool
+    secrets: tuple[str, ...]  # values to mask in the log
+
+
+def read_env(env: Mapping[str, str]) -> ActionEnv:
+    missing = [
+        k
+        for k in ("GITHUB_TOKEN", "GITHUB_EVENT_NAME", "GITHUB_EVENT_PATH", "GITHUB_REPOSITORY")
+        if not env.get(k)
+    ]
+    if missing:
+        raise ConfigError(
+            f"mutbot action runs inside GitHub Actions; missing {', '.join(missing)} "
+            "(action.yml passes its github-token input as GITHUB_TOKEN)"
+        )
+    workspace = Path(env.get("GITHUB_WORKSPACE") or ".").resolve()
+    max_prs = env.get("MUTBOT_MAX_PRS") or "3"
+    if not max_prs.isdigit():
+        raise ConfigError(f"max-prs: expected a whole number, got {max_prs!r}")
+    config = env.get("MUTBOT_CONFIG")
+    return ActionEnv(
+        workspace=workspace,
+        token=env["GITHUB_TOKEN"],
+        event_name=env["GITHUB_EVENT_NAME"],
+        event_path=Path(env["GITHUB_EVENT_PATH"]),
+        repository=env["GITHUB_REPOSITORY"],
+        api_url=env.get("GITHUB_API_URL") or "https://api.github.com",
+        output=Path(env["GITHUB_OUTPUT"]) if env.get("GITHUB_OUTPUT") else None,
+        summary=Path(env["GITHUB_STEP_SUMMARY"]) if env.get("GITHUB_STEP_SUMMARY") else None,
+        config=workspace / config if config else None,
+        max_prs=int(max_prs),
+        proposer=env.get("MUTBOT_PROPOSER") or None,
+        dry_run=(env.get("MUTBOT_DRY_RUN") or "false").lower() in ("true", "1", "yes"),
+        secrets=tuple(env[k] for k in ("GITHUB_TOKEN", "ANTHROPIC_API_KEY") if env.get(k)),
+    )
+
+
+def run_action(env: ActionEnv, backend: str | None = None, client: GitHub | None = None) -> int:
+    """`client`: the API client to use (default: one for env.api_url with the token)."""
+    for secret in env.secrets:
+        actions.mask(secret)
+    try:
+        payload = json.loads(env.event_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{env.event_path}: cannot read the event: {exc}") from exc
+    decision = decide(env.event_name, payload)
+    with actions.untrusted():  # branch names and comment text are the event sender's words
+        print(f"mutbot: {decision.reason}", flush=True)
+    gh = client or GitHub(env.token, env.repository, env.api_url)
+    comment = decision.comment
+    if comment is not None and (decision.run or decision.reply):
+        if not gh.can_write(comment.author):
+            gh.comment(comment.issue_number, REFUSAL)
+            print(f"mutbot: {comment.author} has no write access: nothing runs", flush=True)
+            return _finish(env, [], None, decision, "refused: no write access")
+        gh.react(comment.comment_id, "eyes")
+    if not decision.run:
+        if comment is not None and decision.reply:
+            gh.comment(comment.issue_number, decision.reply)
+        return _finish(env, [], None, decision, decision.reason)
+    try:
+        if decision.command is not None and decision.command.action == "revert":
+            assert comment is not None
+            base = gh.default_branch()
+            done = open_revert(
+                gh, Remote(env.workspace), comment.issue_number, base, comment.author
+            )
+            if comment:
+                gh.comment(
+                    comment.issue_number,
+                    f"Revert pull request: {done.url} ({done.reason or done.action})",
+                )
+                gh.react(comment.comment_id, "rocket")
+            return _finish(env, [done], None, decision, "revert")
+        result, published = _mutate(env, decision, gh, backend)
+    except MutbotError as exc:
+        actions.add_summary(env.summary, f"### mutbot\n\nThe run failed: {cell(str(exc))}\n")
+        if comment is not None:
+            gh.react(comment.comment_id, "confused")
+            gh.comment(comment.issue_number, f"mutbot could not finish: {cell(str(exc))}")
+        raise
+    if comment is not None:
+        gh.comment(
+            comment.issue_number,
+            step_summary(result, published, decision_reason=decision.reason)[:60_000],
+        )
+        gh.react(comment.comment_id, "rocket")
+    return _finish(env, published, result, decision, decision.reason)
+
+
+def _mutate(
+    env: ActionEnv, decision: Decision, gh: GitHub, backend: str | None
+) -> tuple[RunResult, list[Published]]:
+    project = _project(env)
+    overrides = decision.overrides
+    share = {"incremental": 0.0, "radical": 1.0}.get(overrides.kind or "")
+    options = RunOptions(
+        project=project,
+        backend=backend,
+        proposer=overrides.proposer or env.proposer,
+        count=overrides.count,
+        config=env.config,
+        targets=overrides.targets,
+        radical_share=share,
+    )
+    out = Console(file=sys.stdout, width=160, highlight=False)
+    with actions.group("mutbot run"), actions.untrusted(), ConsoleReporter(out) as reporter:
+        result = execute(options, reporter)
+        print_ranking(result, out)
+    if env.dry_run:
+        print("mutbot: dry run: no branch pushed, no pull request opened", flush=True)
+        return result, []
+    target = Target(project, gh.default_branch(), env.max_prs)
+    with actions.group("pull requests"), actions.untrusted():
+        published = publish(
+            result, gh, Remote(env.workspace), target, lambda t: print(t, flush=True)
+        )
+    return result, published
+
+
+def _project(env: ActionEnv) -> Path:
+    if env.config is None:
+        return env.workspace
+    folder = env.config.parent
+    return folder.parent if folder.name == ".github" else folder
+
+
+def _finish(
+    env: ActionEnv,
+    published: list[Published],
+    result: RunResult | None,
+    decision: Decision,
+    reason: str,
+) -> int:
+    urls = [p.url for p in published if p.url and p.action in ("opened", "updated", "unchanged")]
+    best = ""
+    if result is not None and result.ranking:
+        top = next(c for c in result.candidates if c.slug == result.ranking[0])
+        best = headline(top, result)
+    actions.set_outputs(
+        env.output,
+        {
+            "pull-requests": json.dumps(urls),
+            "results": f"{result.output_dir}/results.json" if result else "",
+            "best-improvement": best,
+        },
+    )
+    if result is not None:
+        actions.add_summary(env.summary, step_summary(result, published, decision_reason=reason))
+    else:
+        actions.add_summary(env.summary, f"### mutbot\n\nNothing ran: {cell(reason)}\n")
+    return 0
+
+
+def main_env() -> ActionEnv:
+    return read_env(os.environ)

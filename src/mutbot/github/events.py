@@ -1,0 +1,291 @@
+"""What `mutbot action` does for a GitHub event (pure): run or not, why, and with which
+overrides. The `/mutate` comment grammar lives here too.
+
+Who may run a command is not decided here: an outsider's `/mutate` still gives `run=True` with
+its `CommentRef`; the action checks the commenter's permission through the API before acting,
+and whether `/mutate revert` names a merged mutbot pull request.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from mutbot.github.types import Command, CommentRef, Decision, Kind, Overrides
+from mutbot.proposers import PROPOSERS
+
+BOT_EMAIL = "mutbot@users.noreply.github.com"
+MAX_COMMENT_COUNT = 20  # n=N in a comment
+MAX_DISPATCH_COUNT = 50  # the bounds of propose.count in the config
+MAX_GLOBS = 20
+_KINDS: tuple[Kind, ...] = ("incremental", "radical")
+_KEYWORDS = ("help", "revert", *_KINDS)
+_GLOB = re.compile(r"[\w.\-/*?+]{1,200}")
+_ZERO_SHA = "0" * 40
+
+HELP = """\
+**mutbot commands** — comment on an issue or a pull request; the first line counts.
+
+| command | what it does |
+| --- | --- |
+| `/mutate` | propose, measure and open pull requests for the configured targets |
+| `/mutate GLOB...` | only files matching these globs (within the configured targets), e.g. \
+`/mutate Dockerfile config/*.ini` |
+| `/mutate n=N` | propose N candidates (1–20) |
+| `/mutate incremental` or `/mutate radical` | only that kind of candidate |
+| `/mutate help` | this help |
+| `/mutate revert` | on a merged mutbot pull request: open a pull request that reverts it |
+
+Options combine: `/mutate config/*.ini n=4 incremental`. A glob is relative to the repository \
+root and contains `.`, `/` or `*` (or names a file like `Dockerfile`). Only people with write \
+access to the repository can run commands.
+"""
+
+
+class CommandError(ValueError):
+    """A malformed `/mutate` command; the message is one line, meant for the commenter."""
+
+
+def is_command(body: str) -> bool:
+    """The comment's first line starts with the word `/mutate` (`/mutated` does not count)."""
+    first = _first_line(body)
+    return first == "/mutate" or first.startswith(("/mutate ", "/mutate\t"))
+
+
+def parse_command(body: str) -> Command:
+    """`/mutate [GLOB...] [n=N] [incremental|radical] | /mutate help | /mutate revert`"""
+    if not is_command(body):
+        raise CommandError("not a /mutate command: the first line must start with /mutate")
+    words = [w.strip("`") for w in re.split(r"[\s,]+", _first_line(body))[1:]]
+    words = [w for w in words if w]
+    if words and words[0] in ("help", "revert"):
+        if len(words) > 1:
+            raise CommandError(f"`/mutate {words[0]}` takes no arguments; see `/mutate help`")
+        return Command(action="help" if words[0] == "help" else "revert")
+    globs: list[str] = []
+    count: int | None = None
+    kind: Kind | None = None
+    for word in words:
+        if word.startswith("n="):
+            if count is not None:
+                raise CommandError("n=N is given twice; see `/mutate help`")
+            count = _count(word[2:], MAX_COMMENT_COUNT, CommandError)
+        elif word in _KINDS:
+            if kind is not None and kind != word:
+                raise CommandError("choose one of incremental or radical, not both")
+            kind = "incremental" if word == "incremental" else "radical"
+        elif word in ("help", "revert"):
+            raise CommandError(f"`{word}` stands alone: `/mutate {word}`")
+        else:
+            globs.append(_glob(word, CommandError))
+    if len(globs) > MAX_GLOBS:
+        raise CommandError(f"at most {MAX_GLOBS} globs; see `/mutate help`")
+    return Command(action="mutate", globs=tuple(globs), count=count, kind=kind)
+
+
+def decide(
+    event_name: str,
+    payload: dict[str, Any],
+    *,
+    default_branch: str | None = None,
+    bot_branch_prefix: str = "mutbot/",
+) -> Decision:
+    if event_name == "push":
+        return _push(payload, default_branch, bot_branch_prefix)
+    if event_name == "schedule":
+        cron = payload.get("schedule")
+        return Decision(True, f"scheduled run{f' ({cron})' if cron else ''}", event_name)
+    if event_name == "workflow_dispatch":
+        return _dispatch(payload)
+    if event_name == "issue_comment":
+        return _comment(payload)
+    return Decision(False, f"{event_name} events do not run mutbot", event_name)
+
+
+def _push(payload: dict[str, Any], default_branch: str | None, prefix: str) -> Decision:
+    ref = str(payload.get("ref") or "")
+    default = default_branch or _get(payload, "repository", "default_branch")
+
+    def no(why: str) -> Decision:
+        return Decision(False, f"push to {ref or '(no ref)'}: {why}", "push")
+
+    if payload.get("deleted") or payload.get("after") == _ZERO_SHA:
+        return no("the branch was deleted")
+    if ref.startswith("refs/tags/"):
+        return no("tag pushes are ignored")
+    if ref.startswith("refs/heads/" + prefix):
+        return no("mutbot's own branches are ignored")
+    if not default:
+        return no("the payload does not say which branch is the default")
+    if ref != f"refs/heads/{default}":
+        return no(f"only pushes to the default branch ({default}) run mutbot")
+    if _merges_mutbot(payload.get("head_commit") or {}, prefix):
+        return no("a merge of mutbot's own pull request is ignored")
+    return Decision(True, f"push to {ref}, the default branch", "push")
+
+
+def _merges_mutbot(commit: dict[str, Any], prefix: str) -> bool:
+    """A merge commit of a mutbot branch, a squash of a mutbot PR, or a commit mutbot made."""
+    emails = {_get(commit, who, "email") for who in ("author", "committer")}
+    if BOT_EMAIL in emails:
+        return True
+    first = _first_line(str(commit.get("message") or ""))
+    merge = rf"Merge pull request #\d+ from [\w.-]+/{re.escape(prefix)}"
+    squash = r"mutbot: .* \(#\d+\)$"  # squash merges keep the PR title, which `title()` prefixes
+    return bool(re.match(merge, first) or re.match(squash, first))
+
+
+def _dispatch(payload: dict[str, Any]) -> Decision:
+    inputs = payload.get("inputs") or {}
+    if not isinstance(inputs, dict):
+        return Decision(False, "workflow_dispatch inputs are not a mapping", "workflow_dispatch")
+    try:
+        overrides = dispatch_overrides(inputs)
+    except ValueError as exc:
+        return Decision(False, f"workflow_dispatch: {exc}", "workflow_dispatch")
+    return Decision(
+        True, "manual run (workflow_dispatch)", "workflow_dispatch", overrides=overrides
+    )
+
+
+def dispatch_overrides(inputs: dict[str, Any]) -> Overrides:
+    """`count`, `targets` (globs separated by spaces or commas), `proposer` and `kind`; empty
+    means "as configured", other inputs belong to the workflow and are left alone."""
+
+    def text(name: str) -> str:
+        value = inputs.get(name)
+        if isinstance(value, bool) or not isinstance(value, str | int | type(None)):
+            raise ValueError(f"input {name} must be text, got {value!r}")
+        return "" if value is None else str(value).strip()
+
+    count = text("count")
+    targets = [w for w in re.split(r"[\s,]+", text("targets")) if w]
+    proposer = text("proposer")
+    kind = text("kind")
+    known = proposer in PROPOSERS or (proposer.startswith("file:") and proposer != "file:")
+    if proposer and not known:
+        names = ", ".join([*PROPOSERS, "file:PATH"])
+        raise ValueError(f"unknown proposer {proposer!r}; expected one of {names}")
+    if kind and kind not in _KINDS:
+        raise ValueError(f"kind {kind!r} is not one of incremental, radical")
+    return Overrides(
+        count=_count(count, MAX_DISPATCH_COUNT, ValueError) if count else None,
+        targets=tuple(_glob(t, ValueError, strict=False) for t in targets),
+        proposer=proposer or None,
+        kind="incremental" if kind == "incremental" else "radical" if kind else None,
+    )
+
+
+def _comment(payload: dict[str, Any]) -> Decision:
+    action = payload.get("action")
+
+    def no(
+        why: str,
+        reply: str | None = None,
+        ref: CommentRef | None = None,
+        cmd: Command | None = None,
+    ) -> Decision:
+        return Decision(False, why, "issue_comment", command=cmd, comment=ref, reply=reply)
+
+    if action != "created":
+        return no(f"comment {action}: only new comments are read")
+    comment = payload.get("comment") or {}
+    if _is_bot(payload.get("sender") or {}) or _is_bot(comment.get("user") or {}):
+        return no("comment by a bot: ignored, so mutbot never answers itself")
+    body = str(comment.get("body") or "")
+    if not is_command(body):
+        return no("comment is not a /mutate command")
+    issue = payload.get("issue") or {}
+    pull = issue.get("pull_request")
+    ref = CommentRef(
+        issue_number=int(issue.get("number") or 0),
+        comment_id=int(comment.get("id") or 0),
+        author=str(_get(comment, "user", "login") or _get(payload, "sender", "login") or ""),
+        is_pull_request=isinstance(pull, dict),
+        pull_merged=_merged(pull),
+    )
+    where = f"{'pull request' if ref.is_pull_request else 'issue'} #{ref.issue_number}"
+    try:
+        command = parse_command(body)
+    except CommandError as exc:
+        return no(f"/mutate by {ref.author} on {where}: {exc}", f"{exc}\n\n{HELP}", ref)
+    if command.action == "help":
+        return no(f"/mutate help by {ref.author} on {where}", HELP, ref, command)
+    if command.action == "revert":
+        if not ref.is_pull_request:
+            text = "`/mutate revert` works only on a merged mutbot pull request."
+            why = f"/mutate revert by {ref.author} on {where}: not a pull request"
+            return no(why, text, ref, command)
+        return Decision(
+            True,
+            f"/mutate revert by {ref.author} on {where} (a merged mutbot PR? the API tells)",
+            "issue_comment",
+            command=command,
+            comment=ref,
+        )
+    overrides = Overrides(count=command.count, targets=command.globs, kind=command.kind)
+    return Decision(
+        True,
+        f"/mutate by {ref.author} on {where}",
+        "issue_comment",
+        command=command,
+        comment=ref,
+        overrides=overrides,
+    )
+
+
+def _count(text: str, limit: int, error: Callable[[str], Exception]) -> int:
+    if not re.fullmatch(r"\d{1,4}", text) or not 1 <= int(text) <= limit:
+        raise error(f"n must be a whole number from 1 to {limit}, got {_quote(text)}")
+    return int(text)
+
+
+def _glob(word: str, error: Callable[[str], Exception], *, strict: bool = True) -> str:
+    """A path glob relative to the repository. In a comment (`strict`) a bare word must look
+    like a path, so that a typo or a sentence gets a hint rather than a run that matches
+    nothing."""
+    if word.startswith("/") or ".." in word:
+        raise error(f"glob {_quote(word)} must be relative to the repository, without '..'")
+    if "=" in word:
+        raise error(f"unknown option {_quote(word)}: the only option is n=N; see `/mutate help`")
+    if not _GLOB.fullmatch(word):
+        raise error(f"{_quote(word)} is not a path glob; see `/mutate help`")
+    if strict and not (set(word) & set("./*?") or word.lower().endswith("file")):
+        close = _close(word.lower(), _KEYWORDS)
+        hint = f"did you mean `{close}`" if close else "a glob contains '.', '/' or '*'"
+        raise error(f"unknown word {_quote(word)}: {hint}; see `/mutate help`")
+    return word
+
+
+def _close(word: str, choices: Iterable[str]) -> str | None:
+    found = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.7)
+    return found[0] if found else None
+
+
+def _merged(pull: Any) -> bool | None:
+    """Newer payloads carry `issue.pull_request.merged_at`; otherwise only the API knows."""
+    if isinstance(pull, dict) and "merged_at" in pull:
+        return bool(pull["merged_at"])
+    return None
+
+
+def _is_bot(user: dict[str, Any]) -> bool:
+    return user.get("type") == "Bot" or str(user.get("login") or "").endswith("[bot]")
+
+
+def _quote(word: str) -> str:
+    """User text echoed in a reply: inside inline code nothing pings or links."""
+    return "`" + word.replace("`", "'")[:60] + "`"
+
+
+def _first_line(body: str) -> str:
+    lines = body.strip().splitlines()
+    return lines[0].strip() if lines else ""
+
+
+def _get(data: Any, *keys: str) -> Any:
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data

@@ -1,0 +1,75 @@
+"""A repository on a fake GitHub: a bare remote, the workflow's checkout of the example, and the
+real GitHub client pointed at the in-process server (for the bot's tests)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from mutbot.candidates import Candidate
+from mutbot.github.client import GitHub
+from mutbot.results import CandidateResult, RunResult
+from testing.fake_github import TOKEN, FakeGitHub, make_remote, serve_github
+from testing.records import candidate, run
+from testing.repos import EXAMPLE, example_candidates, git
+
+REPO = "octo-org/pricing"
+
+
+@dataclass
+class World:
+    remote: Path  # the bare repository GitHub would hold
+    checkout: Path  # GITHUB_WORKSPACE
+    fake: FakeGitHub
+
+    def client(self) -> GitHub:
+        return GitHub(TOKEN, REPO, self.fake.url, timeout=5, backoff=0, write_interval=0)
+
+    def head(self) -> str:
+        return git(self.checkout, "rev-parse", "HEAD").strip()
+
+    def commit_on_main(self, name: str, text: str) -> str:
+        (self.checkout / name).write_text(text)
+        git(self.checkout, "add", "--all")
+        git(self.checkout, "commit", "--quiet", "-m", f"add {name}")
+        git(self.checkout, "push", "--quiet", "origin", "main")
+        return self.head()
+
+    def branches(self) -> list[str]:
+        out = git(self.remote, "for-each-ref", "--format=%(refname:short)", "refs/heads")
+        return sorted(out.split())
+
+
+@contextmanager
+def github_world(root: Path) -> Iterator[World]:
+    remote, checkout = make_remote(root / "git")
+    shutil.copytree(
+        EXAMPLE,
+        checkout,
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns(".mutbot", "__pycache__"),
+    )
+    git(checkout, "add", "--all")
+    git(checkout, "commit", "--quiet", "-m", "the pricing service")
+    git(checkout, "push", "--quiet", "origin", "main")
+    with serve_github(REPO, remote=remote) as fake:
+        fake.add_collaborator("maintainer", "maintain")
+        fake.add_collaborator("reader", "read")
+        yield World(remote, checkout, fake)
+
+
+def proposed(title: str, factor: float = 0.6) -> CandidateResult:
+    """A judged, proposed record of one of the example's candidates (its real diff)."""
+    listed = {str(c["title"]): c for c in example_candidates()}[title]
+    real = Candidate.model_validate(listed)
+    slug = title.lower().replace(" ", "-")[:30]
+    record = candidate(slug, title=title, factor=factor, rationale=real.rationale, diff=real.diff)
+    return record.model_copy(update={"fingerprint": real.fingerprint, "kind": real.kind})
+
+
+def results(base_commit: str, *records: CandidateResult) -> RunResult:
+    ranked = [r.slug for r in records if r.verdict == "propose"]
+    return run(list(records), ranked).model_copy(update={"base_commit": base_commit})

@@ -1,0 +1,136 @@
+"""Pull requests for proposed candidates, against the fake GitHub and a real bare remote."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mutbot.candidates import load_candidates
+from mutbot.github.body import read_marker
+from mutbot.github.publish import Target, branch_name, publish
+from mutbot.github.remote import Remote
+from mutbot.results import RunResult
+from testing.github_world import World, github_world, proposed, results
+from testing.repos import git
+
+THREADS = "Serve requests from 8 worker threads"
+CACHE = "Enable a 1024-entry price cache"
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    with github_world(tmp_path) as w:
+        yield w
+
+
+def both(world: World) -> RunResult:
+    return results(world.head(), proposed(THREADS, 0.3), proposed(CACHE, 0.5))
+
+
+def publish_now(world: World, run: RunResult, max_prs: int = 3) -> list[tuple[str, str, str]]:
+    lines: list[str] = []
+    with world.client() as gh:
+        done = publish(
+            run, gh, Remote(world.checkout), Target(world.checkout, "main", max_prs), lines.append
+        )
+    assert len(lines) == len(done)
+    return [(p.slug, p.action, p.reason) for p in done]
+
+
+def test_opens_one_pr_per_candidate_best_first_with_labels_and_marker(world: World) -> None:
+    run = both(world)
+    assert [a for _, a, _ in publish_now(world, run)] == ["opened", "opened"]
+
+    threads, cache = (world.fake.pull(n) for n in (1, 2))
+    first = next(c for c in run.candidates if c.title == THREADS)
+    assert (
+        threads["head"]["ref"]
+        == branch_name(first)
+        == f"mutbot/{first.slug}-{first.fingerprint[:7]}"
+    )
+    assert threads["title"].startswith("mutbot: ") and THREADS in threads["title"]
+    assert {lab["name"] for lab in threads["labels"]} == {"mutbot", "mutbot:incremental"}
+    marker = read_marker(threads["body"])
+    assert marker is not None and marker["base_commit"] == run.base_commit
+    assert cache["base"]["ref"] == "main"
+    # the branch holds one commit on top of the measured commit, with the candidate's change
+    sha = threads["head"]["sha"]
+    assert git(world.remote, "rev-parse", f"{sha}^").strip() == run.base_commit
+    assert "threads = 8" in git(world.remote, "show", f"{sha}:config/server.ini")
+    assert (
+        git(world.remote, "log", "-1", "--format=%ae", sha).strip()
+        == "mutbot@users.noreply.github.com"
+    )
+
+
+def test_a_second_run_updates_instead_of_duplicating(world: World) -> None:
+    publish_now(world, both(world))
+    assert [a for _, a, _ in publish_now(world, both(world))] == ["unchanged", "unchanged"]
+    later = both(world).model_copy(update={"run_id": "20240108-000000-beef"})
+    again = publish_now(world, later)
+    assert [(a, r) for _, a, r in again] == [("updated", "figures updated")] * 2
+    assert "20240108-000000-beef" in world.fake.pull(1)["body"]
+    assert len(world.fake.calls("POST", r".*/pulls")) == 2  # never a third
+
+
+def test_a_moved_base_rebases_the_open_pr(world: World) -> None:
+    publish_now(world, both(world))
+    new_base = world.commit_on_main("NOTES.md", "unrelated\n")
+    again = publish_now(world, results(new_base, proposed(THREADS, 0.3)))
+    assert again == [(again[0][0], "updated", f"rebased onto {new_base[:7]}, figures updated")]
+    head = world.fake.pull(1)["head"]["sha"]
+    assert git(world.remote, "rev-parse", f"{head}^").strip() == new_base
+    assert read_marker(world.fake.pull(1)["body"])["base_commit"] == new_base  # type: ignore[index]
+
+
+def test_a_closed_pr_is_never_reopened_and_a_merged_one_is_left_alone(world: World) -> None:
+    publish_now(world, both(world))
+    world.fake.close_pull(1)
+    world.fake.merge_pull(2)
+    again = publish_now(world, both(world))
+    assert [(a, r) for _, a, r in again] == [
+        ("skipped", "#1 was closed without merge: not reopened"),
+        ("skipped", "already merged as #2"),
+    ]
+    assert world.fake.pull(1)["state"] == "closed"
+    assert len(world.fake.calls("POST", r".*/pulls")) == 2
+
+
+def test_the_pr_limit_keeps_the_best(world: World) -> None:
+    done = publish_now(world, both(world), max_prs=1)
+    assert [(a, r) for _, a, r in done] == [
+        ("opened", ""),
+        ("skipped", "1 mutbot pull requests are open (max-prs 1)"),
+    ]
+    assert world.fake.pull(1)["title"].endswith(THREADS)
+
+
+def test_an_api_outage_loses_nothing_and_leaves_no_half_made_pr(world: World) -> None:
+    world.fake.fail("POST", r"/pulls$", 500, times=4)  # the first try and the client's 3 retries
+    done = publish_now(world, results(world.head(), proposed(THREADS, 0.3)))
+    assert world.fake.pending_faults == 0
+    assert done[0][1] == "failed"
+    assert "500" in done[0][2] and "POST" in done[0][2]
+    assert world.branches() == ["main"], "the pushed branch is deleted again"
+    assert not world.fake.calls("PATCH", r".*/pulls/.*")
+    world.fake.rate_limit("POST", r"/pulls$", retry_after=1)  # then a rate limit, waited out
+    assert [a for _, a, _ in publish_now(world, results(world.head(), proposed(THREADS, 0.3)))] == [
+        "opened"
+    ]
+
+
+def test_the_reproduce_command_recovers_the_measured_change(world: World, tmp_path: Path) -> None:
+    run = results(world.head(), proposed(THREADS, 0.3))
+    publish_now(world, run)
+    body = world.fake.pull(1)["body"]
+    command = next(line for line in body.splitlines() if line.startswith("git fetch origin"))
+    fetch_and_diff, measure = command.split(" && mutbot run ")
+    assert measure.startswith("--repo . --proposer file:candidate.diff --seed 7 --backend docker")
+    clone = tmp_path / "reviewer"
+    git(tmp_path, "clone", "--quiet", str(world.remote), str(clone))
+    subprocess.run(fetch_and_diff, shell=True, cwd=clone, check=True, capture_output=True)
+    [again] = load_candidates(clone / "candidate.diff")
+    assert again.fingerprint == run.candidates[0].fingerprint
