@@ -15,7 +15,7 @@ MINIMAL = "version: 1\ntargets: [Dockerfile]\nload:\n  locustfile: loadtest/locu
 
 TOP_KEYS = (
     "version, targets, protected, sandbox, tests, load, objective, cost, policy, judge, "
-    "propose, llm"
+    "propose, llm, production"
 )
 LOAD_KEYS = "locustfile, users, spawn_rate, duration, warmup, arrival_rate"
 SANDBOX_KEYS = (

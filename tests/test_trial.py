@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -57,5 +58,11 @@ def test_invalid_pairs_are_measured_again_then_the_candidate_is_rejected(tmp_pat
     )
     cand = result.candidates[0]
     assert (cand.verdict, cand.stage) == ("reject", "load")
-    assert cand.reason.startswith("confirm pair 1 invalid 2 times: load generator saturated (")
-    assert [t.pair for t in cand.invalid_trials] == [0, 0]
+    # Which pair gives up depends on how busy the machine is; that one pair failed twice does not.
+    found = re.match(
+        r"confirm pair (\d+) invalid 2 times: load generator saturated \(", cand.reason
+    )
+    assert found, cand.reason
+    pair = int(found.group(1)) - 1
+    assert [t.pair for t in cand.invalid_trials][-2:] == [pair, pair]
+    assert all(t.reason.startswith("load generator saturated") for t in cand.invalid_trials)

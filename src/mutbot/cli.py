@@ -9,6 +9,7 @@ import signal
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
@@ -21,6 +22,9 @@ from mutbot.candidates import load_candidates
 from mutbot.config import find_config, load_config
 from mutbot.errors import CandidateError, ConfigError, Interrupted, MutbotError
 from mutbot.explain import explain, find
+from mutbot.ledger.model import evaluated
+from mutbot.ledger.store import LOCAL_PATH, FileLedger, Ledger
+from mutbot.ledger.views import history
 from mutbot.pipeline import RunOptions
 from mutbot.progress import ConsoleReporter, print_ranking
 from mutbot.proposing import propose_only
@@ -45,8 +49,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.timeout:
         signal.signal(signal.SIGALRM, _raise(f"timed out after {args.timeout:g}s"))
         signal.setitimer(signal.ITIMER_REAL, args.timeout)
+    ledger = FileLedger(args.repo / LOCAL_PATH)
+    options = replace(options, history=history(ledger.read()))
     with ConsoleReporter() as reporter:
         result = execute(options, reporter)
+    ledger.append(evaluated(result))
     stdout = Console(width=None if sys.stdout.isatty() else 160)
     print_ranking(result, stdout)
     stdout.print(
@@ -78,6 +85,37 @@ def cmd_action(args: argparse.Namespace) -> int:
     from mutbot.github.action import main_env, run_action  # loads PyGithub only when needed
 
     return run_action(main_env(), backend=args.backend)
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    from mutbot.github.action import main_env, run_monitor
+
+    return run_monitor(main_env())
+
+
+def cmd_ledger(args: argparse.Namespace) -> int:
+    from mutbot.ledger.views import export_jsonl, show
+
+    entries = _ledger(args).read()
+    if args.command == "export":
+        text = "".join(line + "\n" for line in export_jsonl(entries))
+        if args.out:
+            args.out.write_text(text, encoding="utf-8")
+            print(f"{text.count(chr(10))} examples in {args.out}")
+        else:
+            sys.stdout.write(text)
+        return 0
+    print(show(entries, as_json=args.json))
+    return 0
+
+
+def _ledger(args: argparse.Namespace) -> Ledger:
+    from mutbot.ledger.branch import BranchLedger
+    from mutbot.ledger.store import FileLedger
+
+    if args.branch:
+        return BranchLedger(args.repo)
+    return FileLedger(args.repo / LOCAL_PATH)
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -177,6 +215,25 @@ def parser() -> argparse.ArgumentParser:
     act = sub.add_parser("action", help="run as the GitHub Action (reads GITHUB_* variables)")
     act.add_argument("--backend", choices=sorted(BACKENDS), help="default: docker if it answers")
     act.set_defaults(func=cmd_action)
+
+    watch = sub.add_parser("monitor", help="compare merged mutations in production; revert PRs")
+    watch.set_defaults(func=cmd_monitor)
+
+    for name, text in (
+        ("ledger", "show every candidate ever evaluated and what became of it"),
+        ("export", "write the ledger as a fine-tuning dataset (JSON lines)"),
+    ):
+        book = sub.add_parser(name, help=text)
+        book.add_argument("--repo", type=Path, default=Path("."), help="project folder")
+        book.add_argument(
+            "--branch", action="store_true", help="read the mutbot/ledger branch of origin"
+        )
+        if name == "ledger":
+            book.add_argument("--json", action="store_true", help="the folded records as JSON")
+        else:
+            book.add_argument("--format", choices=["jsonl"], default="jsonl")
+            book.add_argument("--out", type=Path, help="file to write (default: stdout)")
+        book.set_defaults(func=cmd_ledger)
 
     start = sub.add_parser("init", help="write a starter .mutbot.yml and a GitHub workflow")
     start.add_argument("--repo", type=Path, default=Path("."), help="project folder (default: .)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -162,6 +163,44 @@ class Cost(_Section):
 class Policy(_Section):
     max_changed_lines: int = Field(200, ge=1)
     max_files: int = Field(10, ge=1)
+    allowed_kinds: list[Literal["incremental", "radical"]] = Field(
+        default_factory=lambda: list[Literal["incremental", "radical"]](["incremental", "radical"]),
+        min_length=1,
+    )
+    max_prs_per_week: int | None = Field(None, ge=0)  # pull requests opened, rolling 7 days
+    quiet_hours: str | None = None  # "22:00-06:00" (UTC): no pull request is opened then
+    reviewers: list[str] = Field(default_factory=list)  # requested on every mutbot PR
+    codeowners: bool = True  # also request the CODEOWNERS of the changed files
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _hours(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(
+            r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", value
+        ):
+            raise ValueError(f"expected HH:MM-HH:MM in UTC, e.g. 22:00-06:00, got {value!r}")
+        return value
+
+
+class Production(_Section):
+    """Where merged mutations are watched: a Prometheus HTTP API and a PromQL query per metric."""
+
+    prometheus: str  # base URL, e.g. http://prometheus:9090
+    queries: dict[str, str] = Field(min_length=1)  # metric name (see METRICS) -> PromQL
+    window: Duration = 86_400.0  # compared before and after the merge, each this long
+    step: Duration = 300.0  # resolution of the query_range samples
+    settle: Duration = 0.0  # skipped right after the merge (rollout time)
+    error_rate_limit: Percent = 0.05  # an error rate above this after the merge: revert
+    min_realised: Percent = 0.5  # realised / predicted improvement below this: revert
+    timeout: Duration = 30.0
+
+    @field_validator("queries")
+    @classmethod
+    def _known(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(METRICS))
+        if unknown:
+            raise ValueError(f"unknown metric {unknown[0]!r}; expected one of {', '.join(METRICS)}")
+        return value
 
 
 class Propose(_Section):
@@ -199,6 +238,7 @@ class Config(_Section):
     judge: Judge = Field(default_factory=Judge)
     propose: Propose = Field(default_factory=Propose)
     llm: Llm = Field(default_factory=Llm)
+    production: Production | None = None
 
     @field_validator("version", mode="before")
     @classmethod

@@ -9,6 +9,8 @@ MutbotError
  ├── LoadError          the load generator fails: nothing can be measured       (exit 7)
  ├── ProposerError      a proposer cannot propose at all (LLM outage, no key)   (exit 8)
  ├── GitHubError        the GitHub API or the push to the remote failed          (exit 9)
+ ├── MonitorError       Prometheus cannot be asked (unreachable, bad query)      (exit 10)
+ ├── LedgerError        the ledger file cannot be read or written                (exit 11)
  └── Interrupted        Ctrl-C, SIGTERM or the run's --timeout                  (exit 130)
 """
 
@@ -49,6 +51,14 @@ class ProposerError(MutbotError):
 
 class GitHubError(MutbotError):
     exit_code = 9
+
+
+class MonitorError(MutbotError):
+    exit_code = 10
+
+
+class LedgerError(MutbotError):
+    exit_code = 11
 
 
 class Interrupted(MutbotError):

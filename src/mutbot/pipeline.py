@@ -18,6 +18,7 @@ from mutbot.config import Config, find_config, load_config
 from mutbot.errors import StageFailure
 from mutbot.judge import compare_all
 from mutbot.policy import DiffRules, DiffSummary, check_diff
+from mutbot.proposers.base import HistoryEntry
 from mutbot.results import (
     Build,
     CandidateResult,
@@ -52,6 +53,7 @@ class RunOptions:
     config: Path | None = None  # the config file; None: .mutbot.yml or .github/mutbot.yml
     targets: tuple[str, ...] = ()  # narrows the config's targets (a /mutate comment's globs)
     radical_share: float | None = None  # overrides propose.radical (0: incremental only)
+    history: tuple[HistoryEntry, ...] = ()  # earlier candidates and their fate, from the ledger
 
     @property
     def proposer_spec(self) -> str | None:

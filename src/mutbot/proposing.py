@@ -47,7 +47,9 @@ def propose_only(
         baseline = last_baseline(options.project) if proposer.needs_baseline else None
         if proposer.needs_baseline and baseline is None:
             note("no earlier results.json under .mutbot/runs: proposing without baseline figures")
-        return propose(proposer, files, baseline, config, rules, options.seed, note)
+        return propose(
+            proposer, files, baseline, config, rules, options.seed, note, options.history
+        )
     finally:
         workspace.close()
 

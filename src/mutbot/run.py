@@ -139,7 +139,14 @@ def _pipeline(
             measured = last_baseline(ctx.options.project)
     files = read_targets(baseline.project_dir, diff_rules(ctx))
     ctx.proposal, proposal = propose(
-        proposer, files, measured, ctx.config, diff_rules(ctx), ctx.seed, ctx.reporter.note
+        proposer,
+        files,
+        measured,
+        ctx.config,
+        diff_rules(ctx),
+        ctx.seed,
+        ctx.reporter.note,
+        ctx.options.history,
     )
     subjects.extend(make_subjects(proposal.candidates))
     for subject in subjects:

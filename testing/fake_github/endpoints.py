@@ -87,6 +87,31 @@ class Endpoints(Shapes):
         issue["updated_at"] = self._now()
         return Reply(200, self._pull_json(issue, full=True))
 
+    def _request_reviewers(self, query: Any, body: Any, number: str) -> Reply:
+        """The fake knows no teams: any team slug is taken."""
+        issue = self._pull(int(number))
+        body = body if isinstance(body, dict) else {}
+        users, teams = body.get("reviewers") or [], body.get("team_reviewers") or []
+        for names in (users, teams):
+            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                raise invalid("PullRequest", "invalid", field="reviewers")
+        if any(u.lower() == issue["author"].lower() for u in users):
+            raise ApiError(422, "Review cannot be requested from pull request author.")
+        known = {login.lower() for login, role in self.collaborators.items() if role != "none"}
+        if any(u.lower() not in known for u in users):
+            raise ApiError(
+                422,
+                "Reviews may only be requested from collaborators. One or more of the users "
+                "or teams you specified is not a collaborator of the "
+                f"{self.repository} repository.",
+            )
+        pull = issue["pull"]
+        for key, names in (("reviewers", users), ("teams", teams)):
+            asked = pull.setdefault(key, [])
+            asked += [n for n in names if n.lower() not in {a.lower() for a in asked}]
+        issue["updated_at"] = self._now()
+        return Reply(201, self._pull_json(issue, full=False))
+
     def _get_issue(self, query: Any, body: Any, number: str) -> Reply:
         return Reply(200, self._issue_json(self._issue(int(number))))
 
@@ -165,6 +190,7 @@ ROUTES: list[tuple[str, str, Any]] = [
     (r"/pulls", "POST", Endpoints._create_pull),
     (r"/pulls/(\d+)", "GET", Endpoints._get_pull),
     (r"/pulls/(\d+)", "PATCH", Endpoints._update_pull),
+    (r"/pulls/(\d+)/requested_reviewers", "POST", Endpoints._request_reviewers),
     (r"/issues/(\d+)", "GET", Endpoints._get_issue),
     (r"/issues/(\d+)/comments", "GET", Endpoints._list_comments),
     (r"/issues/(\d+)/comments", "POST", Endpoints._create_comment),

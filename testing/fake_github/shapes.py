@@ -19,7 +19,7 @@ _ISSUE_STATIC: dict[str, Any] = {"locked": False, "assignee": None, "assignees":
                                  "milestone": None, "author_association": "MEMBER",
                                  "active_lock_reason": None}  # fmt: skip
 _PULL_STATIC = {**_ISSUE_STATIC, "author_association": "CONTRIBUTOR", "draft": False,
-                "requested_reviewers": [], "requested_teams": [], "auto_merge": None}  # fmt: skip
+                "auto_merge": None}  # fmt: skip
 _PULL_COUNTS = {"comments": 0, "review_comments": 0, "maintainer_can_modify": False,
                 "commits": 1, "additions": 1, "deletions": 1, "changed_files": 1}  # fmt: skip
 
@@ -34,6 +34,16 @@ class Shapes(State):
         return {"login": login, "id": number, "node_id": f"U_{number}", **urls, "type": kind,
                 "avatar_url": f"{self.host}/avatars/{login}", "gravatar_id": "",
                 "site_admin": False}  # fmt: skip
+
+    def _team(self, slug: str) -> dict[str, Any]:
+        number = int(hashlib.sha1(f"team {slug}".encode()).hexdigest()[:7], 16)
+        url = f"{self.url}/orgs/{self.owner}/teams/{slug}"
+        return {"id": number, "node_id": f"T_{number}", "url": url,
+                "html_url": f"{self.host}/orgs/{self.owner}/teams/{slug}", "name": slug,
+                "slug": slug, "description": None, "privacy": "closed",
+                "notification_setting": "notifications_enabled", "permission": "pull",
+                "members_url": f"{url}/members{{/member}}",
+                "repositories_url": f"{url}/repos", "parent": None}  # fmt: skip
 
     def _repo_json(self) -> dict[str, Any]:
         urls = {name: self._api(f"/{name}{{/{arg}}}") for name, arg in _REPO_URLS.items()}
@@ -109,6 +119,8 @@ class Shapes(State):
             "merged_at": pull["merged_at"], "merge_commit_sha": pull["merge_commit_sha"],
             "head": part(pull["head"], head_sha), "base": part(pull["base"], base_sha),
             **_PULL_STATIC,
+            "requested_reviewers": [self._user(login) for login in pull.get("reviewers", [])],
+            "requested_teams": [self._team(slug) for slug in pull.get("teams", [])],
         }  # fmt: skip
         if full:
             merged = pull["merged_at"] is not None

@@ -13,8 +13,13 @@ import pytest
 
 from mutbot.github.action import REFUSAL, ActionEnv, read_env, run_action
 from mutbot.github.body import read_marker
+from mutbot.github.publish import Target, publish
+from mutbot.github.remote import Remote
+from mutbot.ledger.branch import BranchLedger
+from mutbot.ledger.model import evaluated
+from mutbot.ledger.views import fold
 from testing.fake_github import TOKEN
-from testing.github_world import REPO, World, github_world
+from testing.github_world import REPO, World, github_world, proposed, results
 from testing.repos import QUICK_LOAD, edit_config, git, write_candidates
 from testing.webhooks import payload
 
@@ -164,3 +169,27 @@ def test_a_push_measures_and_opens_then_a_second_run_updates(
     act(world, tmp_path, "push", copy.deepcopy(push()), **env)
     assert len(world.fake.calls("POST", r".*/pulls")) == 1, "no duplicate pull request"
     assert world.fake.pull(2)["state"] == "open"
+    assert len(world.fake.calls("PATCH", r".*/pulls/2")) == 1, "the open PR got the new figures"
+    # the ledger branch holds both runs, and the PR link recorded before and after opening
+    ledger = git(world.remote, "show", "mutbot/ledger:ledger.jsonl").splitlines()
+    events = [json.loads(line)["event"] for line in ledger]
+    assert events == ["evaluated", "pr-intent", "pr-opened", "evaluated"]
+    assert "mutbot/ledger" in world.branches()
+
+
+def test_a_closed_mutbot_pr_is_recorded_in_the_ledger_branch(world: World, tmp_path: Path) -> None:
+    run = results(world.head(), proposed("Serve requests from 8 worker threads", 0.3))
+    ledger = BranchLedger(world.checkout)
+    ledger.append(evaluated(run))
+    target = Target(world.checkout, "main", 3, record=lambda e: ledger.append([e]))
+    with world.client() as gh:
+        publish(run, gh, Remote(world.checkout), target, print)
+    world.fake.close_pull(2)  # #1 is the fixture's issue
+    payload = hook("pull_request_closed")
+    payload["pull_request"]["head"]["ref"] = world.fake.pull(2)["head"]["ref"]
+
+    act(world, tmp_path, "pull_request", payload)
+
+    record = fold(ledger.read())[run.candidates[0].fingerprint]
+    assert (record.outcome, record.pr_number) == ("closed", 2)
+    assert "outcomes synced" in (tmp_path / "summary.md").read_text()

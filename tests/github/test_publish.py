@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from mutbot.candidates import load_candidates
+from mutbot.config import Policy
 from mutbot.github.body import read_marker
 from mutbot.github.publish import Target, branch_name, publish
 from mutbot.github.remote import Remote
+from mutbot.ledger.model import Entry
 from mutbot.results import RunResult
 from testing.github_world import World, github_world, proposed, results
 from testing.repos import git
@@ -134,3 +137,43 @@ def test_the_reproduce_command_recovers_the_measured_change(world: World, tmp_pa
     subprocess.run(fetch_and_diff, shell=True, cwd=clone, check=True, capture_output=True)
     [again] = load_candidates(clone / "candidate.diff")
     assert again.fingerprint == run.candidates[0].fingerprint
+
+
+def test_the_policy_section_governs_which_prs_open(world: World) -> None:
+    recorded: list[Entry] = []
+    (world.checkout / "CODEOWNERS").write_text("config/ @maintainer\n")
+    world.fake.add_collaborator("lead", "admin")
+
+    def publish_with(run: RunResult, now: datetime, **policy: object) -> list[tuple[str, str]]:
+        target = Target(
+            world.checkout,
+            "main",
+            3,
+            policy=Policy.model_validate(policy),
+            codeowners=(world.checkout / "CODEOWNERS").read_text(),
+            now=now,
+            record=recorded.append,
+            recent=tuple(e_at(e) for e in recorded if e.event == "pr-opened"),
+        )
+        with world.client() as gh:
+            done = publish(run, gh, Remote(world.checkout), target, print)
+        return [(p.action, p.reason) for p in done]
+
+    night = datetime(2026, 11, 23, 23, 30, tzinfo=UTC)
+    assert (
+        publish_with(both(world), night, quiet_hours="22:00-06:00")
+        == [("skipped", "quiet hours (22:00-06:00 UTC): a later run opens it")] * 2
+    )
+    assert [e.event for e in recorded] == ["policy", "policy"]
+    morning = night.replace(hour=9)
+    done = publish_with(both(world), morning, max_prs_per_week=1, reviewers=["lead"])
+    assert done == [
+        ("opened", "review requested from lead, maintainer"),
+        ("skipped", "1 pull requests opened in the last 7 days (max_prs_per_week)"),
+    ]
+    assert {r["login"] for r in world.fake.pull(1)["requested_reviewers"]} == {"lead", "maintainer"}
+    assert [e.event for e in recorded][2:] == ["pr-intent", "pr-opened", "policy"]
+
+
+def e_at(entry: Entry) -> datetime:
+    return datetime.fromisoformat(entry.at)

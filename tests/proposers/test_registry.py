@@ -6,10 +6,11 @@ from pathlib import Path
 import pytest
 
 from mutbot import proposers
+from mutbot.candidates import Candidate
 from mutbot.config import load_config
 from mutbot.errors import CandidateError, ConfigError, ProposerError
 from mutbot.policy import DiffRules
-from mutbot.proposers.base import ProposalRequest
+from mutbot.proposers.base import Deduper, HistoryEntry, ProposalRequest
 from testing.repos import EXAMPLE, example_candidates
 
 CONFIG = load_config(EXAMPLE / ".mutbot.yml")
@@ -43,6 +44,38 @@ def test_file_proposer_checks_the_file_first_and_skips_repeats(tmp_path: Path) -
     proposal = proposer.propose(request)
     assert [c.title for c in proposal.candidates] == [str(c["title"]) for c in listed]
     assert proposal.notes == [
-        f"1 of 4 candidates in {path} skipped: the same change is listed twice or was "
-        "evaluated before"
+        f"1 of 4 candidates in {path} skipped: the same change is listed twice, or a "
+        "maintainer closed or reverted it before"
     ]
+
+
+def test_history_keeps_open_prs_alive_and_refusals_out(tmp_path: Path) -> None:
+    listed = example_candidates()[:3]
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(listed))
+    prints = [Candidate.model_validate(c).fingerprint for c in listed]
+    history = (
+        HistoryEntry(fingerprint=prints[0], title="a", kind="incremental", verdict="propose"),
+        HistoryEntry(
+            fingerprint=prints[1], title="b", kind="incremental", verdict="propose", outcome="open"
+        ),
+        HistoryEntry(
+            fingerprint=prints[2],
+            title="c",
+            kind="incremental",
+            verdict="propose",
+            outcome="closed",
+        ),
+    )
+    assert Deduper.from_history(history).seen == {prints[0], prints[2]}
+    assert Deduper.refused(history).seen == {prints[2]}
+    request = ProposalRequest(
+        files=(),
+        opportunities=(),
+        baseline=None,
+        config=CONFIG,
+        rules=DiffRules((), (), 1, 1),
+        history=history,
+    )
+    kept = proposers.create(f"file:{path}", CONFIG, EXAMPLE, print, {}).propose(request)
+    assert [c.fingerprint for c in kept.candidates] == prints[:2]

@@ -4,49 +4,26 @@ from pathlib import Path
 
 import pytest
 
-from mutbot.config import Config, load_config
-from mutbot.detect import detect
+from mutbot.config import Config
 from mutbot.knobs import changed_keys
 from mutbot.policy import DiffRules, check_diff
 from mutbot.proposers.base import (
-    Baseline,
-    DetectContext,
     HistoryEntry,
     Proposal,
     ProposalRequest,
-    TargetFile,
 )
 from mutbot.proposers.search import create
+from testing.proposals import example_config, example_request
 
 ROOT = Path("examples/pricing")
-KEEP = ["config/server.ini:server.downstream_ms", "config/*.ini:server.currency_decimals"]
 
 
 def config() -> Config:
-    loaded = load_config(ROOT / ".mutbot.yml")
-    return loaded.model_copy(update={"propose": loaded.propose.model_copy(update={"keep": KEEP})})
+    return example_config()
 
 
 def request(**changes: object) -> ProposalRequest:
-    cfg = config()
-    rules = DiffRules(
-        tuple(cfg.targets),
-        (*cfg.protected, ".mutbot.yml", "loadtest/locustfile.py"),
-        cfg.policy.max_changed_lines,
-        cfg.policy.max_files,
-    )
-    files = tuple(
-        TargetFile(p, (ROOT / p).read_text()) for p in ("Dockerfile", "config/server.ini")
-    )
-    context = DetectContext(None, cfg.sandbox.cpus, cfg.sandbox.memory)
-    base = ProposalRequest(
-        files=files,
-        opportunities=tuple(detect(files, context)),
-        baseline=Baseline({"latency_p95_ms": 412.0}, "measured in this run (6 trials)"),
-        config=cfg,
-        rules=rules,
-    )
-    return ProposalRequest(**{**base.__dict__, **changes})  # type: ignore[arg-type]
+    return example_request(**changes)
 
 
 def propose(**changes: object) -> Proposal:

@@ -8,21 +8,26 @@ import json
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rich.console import Console
 
 from mutbot.errors import ConfigError, MutbotError
+from mutbot.feedback import sync_outcomes
 from mutbot.github import actions
 from mutbot.github.client import GitHub
 from mutbot.github.events import decide
+from mutbot.github.loop import branch_ledger, codeowners, monitor, opened_at
 from mutbot.github.publish import Target, publish
 from mutbot.github.remote import Remote
 from mutbot.github.revert import open_revert
 from mutbot.github.summary import Published, cell, step_summary
 from mutbot.github.types import Decision
-from mutbot.pipeline import RunOptions
+from mutbot.ledger.model import evaluated
+from mutbot.ledger.store import Ledger
+from mutbot.ledger.views import history
+from mutbot.pipeline import RunOptions, load_inputs
 from mutbot.progress import ConsoleReporter, print_ranking
 from mutbot.report import headline
 from mutbot.results import RunResult
@@ -103,6 +108,11 @@ def run_action(env: ActionEnv, backend: str | None = None, client: GitHub | None
             print(f"mutbot: {comment.author} has no write access: nothing runs", flush=True)
             return _finish(env, [], None, decision, "refused: no write access")
         gh.react(comment.comment_id, "eyes")
+    ledger = None if env.dry_run else branch_ledger(env.workspace)
+    if env.event_name == "pull_request" and ledger is not None:
+        with actions.group("outcomes"), actions.untrusted():
+            sync_outcomes(ledger, gh, Remote(env.workspace), _say)
+        return _finish(env, [], None, decision, "pull request closed: outcomes synced")
     if not decision.run:
         if comment is not None and decision.reply:
             gh.comment(comment.issue_number, decision.reply)
@@ -111,9 +121,8 @@ def run_action(env: ActionEnv, backend: str | None = None, client: GitHub | None
         if decision.command is not None and decision.command.action == "revert":
             assert comment is not None
             base = gh.default_branch()
-            done = open_revert(
-                gh, Remote(env.workspace), comment.issue_number, base, comment.author
-            )
+            why = f"Asked for by {comment.author} with `/mutate revert`."
+            done = open_revert(gh, Remote(env.workspace), comment.issue_number, base, why)
             if comment:
                 gh.comment(
                     comment.issue_number,
@@ -121,7 +130,7 @@ def run_action(env: ActionEnv, backend: str | None = None, client: GitHub | None
                 )
                 gh.react(comment.comment_id, "rocket")
             return _finish(env, [done], None, decision, "revert")
-        result, published = _mutate(env, decision, gh, backend)
+        result, published = _mutate(env, decision, gh, backend, ledger)
     except MutbotError as exc:
         actions.add_summary(env.summary, f"### mutbot\n\nThe run failed: {cell(str(exc))}\n")
         if comment is not None:
@@ -137,12 +146,37 @@ def run_action(env: ActionEnv, backend: str | None = None, client: GitHub | None
     return _finish(env, published, result, decision, decision.reason)
 
 
+def run_monitor(env: ActionEnv, client: GitHub | None = None) -> int:
+    """`mutbot monitor`: outcomes, production verdicts and revert PRs, without a new run."""
+    for secret in env.secrets:
+        actions.mask(secret)
+    gh = client or GitHub(env.token, env.repository, env.api_url)
+    config, _ = load_inputs(RunOptions(project=_project(env), config=env.config))
+    with actions.group("monitor"), actions.untrusted():
+        opened = monitor(config, branch_ledger(env.workspace), gh, env.workspace, _say)
+    urls = [p.url for p in opened if p.url]
+    actions.set_outputs(env.output, {"pull-requests": json.dumps(urls)})
+    actions.add_summary(
+        env.summary,
+        "### mutbot monitor\n\n"
+        + (
+            "\n".join(f"- revert opened: {u}" for u in urls) or "No merged mutation needs a revert."
+        ),
+    )
+    return 0
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
 def _mutate(
-    env: ActionEnv, decision: Decision, gh: GitHub, backend: str | None
+    env: ActionEnv, decision: Decision, gh: GitHub, backend: str | None, ledger: Ledger | None
 ) -> tuple[RunResult, list[Published]]:
     project = _project(env)
     overrides = decision.overrides
     share = {"incremental": 0.0, "radical": 1.0}.get(overrides.kind or "")
+    entries = ledger.read() if ledger else []
     options = RunOptions(
         project=project,
         backend=backend,
@@ -151,19 +185,35 @@ def _mutate(
         config=env.config,
         targets=overrides.targets,
         radical_share=share,
+        history=history(entries),
     )
+    config, _ = load_inputs(options)
+    if ledger is not None:
+        with actions.group("outcomes and production"), actions.untrusted():
+            if env.event_name == "schedule":
+                monitor(config, ledger, gh, env.workspace, _say)
+            else:
+                sync_outcomes(ledger, gh, Remote(env.workspace), _say)
+            options = replace(options, history=history(ledger.read()))
     out = Console(file=sys.stdout, width=160, highlight=False)
     with actions.group("mutbot run"), actions.untrusted(), ConsoleReporter(out) as reporter:
         result = execute(options, reporter)
         print_ranking(result, out)
-    if env.dry_run:
+    if ledger is None:
         print("mutbot: dry run: no branch pushed, no pull request opened", flush=True)
         return result, []
-    target = Target(project, gh.default_branch(), env.max_prs)
+    ledger.append(evaluated(result))
+    target = Target(
+        project,
+        gh.default_branch(),
+        env.max_prs,
+        policy=config.policy,
+        recent=opened_at(ledger.read()),
+        codeowners=codeowners(env.workspace),
+        record=lambda entry: ledger.append([entry]),
+    )
     with actions.group("pull requests"), actions.untrusted():
-        published = publish(
-            result, gh, Remote(env.workspace), target, lambda t: print(t, flush=True)
-        )
+        published = publish(result, gh, Remote(env.workspace), target, _say)
     return result, published
 
 

@@ -199,6 +199,41 @@ class GitHub:
             pull.edit(title=_opt(title), body=_opt(body), base=_opt(base))
             return _info(pull)
 
+    def request_reviewers(self, number: int, users: Sequence[str], teams: Sequence[str]) -> None:
+        """Asks users (logins) and teams (slugs) to review a pull request.
+
+        GitHub refuses the whole request when one of them is not a collaborator; then each
+        is asked alone, so the others are still asked, and the GitHubError names the ones
+        GitHub refused."""
+        if not users and not teams:
+            return
+        try:
+            self._ask_review(number, users, teams)
+            return
+        except GitHubError as exc:
+            if not _not_collaborator(exc.__cause__):
+                raise
+            first = exc
+        refused = [u for u in users if not self._ask_review(number, [u], [], alone=True)]
+        refused += [f"team {t}" for t in teams if not self._ask_review(number, [], [t], alone=True)]
+        if refused:
+            raise GitHubError(f"{first}; not requested: {', '.join(refused)}") from first.__cause__
+
+    def _ask_review(
+        self, number: int, users: Sequence[str], teams: Sequence[str], *, alone: bool = False
+    ) -> bool:
+        """True when asked; `alone`: False, not an error, when GitHub says not a collaborator."""
+        try:
+            with self._call("POST", f"/pulls/{number}/requested_reviewers"):
+                self._repo.get_pull(number).create_review_request(
+                    reviewers=list(users) or NotSet, team_reviewers=list(teams) or NotSet
+                )
+        except GitHubError as exc:
+            if alone and _not_collaborator(exc.__cause__):
+                return False
+            raise
+        return True
+
     # -- errors ----------------------------------------------------------------------------
 
     @contextmanager
@@ -257,6 +292,14 @@ def _already_open(exc: BaseException | None) -> bool:
         isinstance(exc, GithubException)
         and exc.status == 422
         and "A pull request already exists" in _describe(exc)
+    )
+
+
+def _not_collaborator(exc: BaseException | None) -> bool:
+    return (
+        isinstance(exc, GithubException)
+        and exc.status == 422
+        and "only be requested from collaborators" in _describe(exc)
     )
 
 

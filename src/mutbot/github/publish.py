@@ -8,15 +8,19 @@ and the next run simply tries again."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
+from mutbot import governance
+from mutbot.config import Policy
 from mutbot.errors import GitError, GitHubError, StageFailure
 from mutbot.github.body import pr_body, read_marker, title
 from mutbot.github.client import GitHub
 from mutbot.github.remote import Remote
 from mutbot.github.summary import Published
 from mutbot.github.types import PullInfo
+from mutbot.ledger.model import Entry
 from mutbot.results import CandidateResult, RunResult
 from mutbot.worktree import Workspace
 
@@ -27,11 +31,23 @@ LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+Record = Callable[[Entry], None]
+
+
+def _forget(entry: Entry) -> None:
+    del entry
+
+
 @dataclass(frozen=True)
 class Target:
     project: Path  # the project folder inside the checkout
     base_branch: str  # where pull requests go
     max_prs: int
+    policy: Policy = field(default_factory=Policy)
+    recent: tuple[datetime, ...] = ()  # when mutbot opened pull requests (from the ledger)
+    codeowners: str = ""  # the repository's CODEOWNERS file, if any
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    record: Record = _forget  # the ledger: written before each step it describes
 
 
 def branch_name(candidate: CandidateResult) -> str:
@@ -56,13 +72,16 @@ def publish(
     by_slug = {c.slug: c for c in run.candidates}
     gh.ensure_labels(LABELS)
     open_now = {p.head for p in gh.open_pulls("mutbot")}
+    opened_here: list[str] = []
     workspace = Workspace(target.project, base=run.base_commit)
     try:
         done = []
         for slug in run.ranking:
             candidate = by_slug[slug]
             try:
-                outcome = _publish_one(run, candidate, gh, remote, workspace, target, open_now)
+                outcome = _publish_one(
+                    run, candidate, gh, remote, workspace, target, open_now, opened_here
+                )
             except (GitHubError, GitError, StageFailure) as exc:
                 outcome = Published(slug, "failed", None, str(exc))
             log(
@@ -83,6 +102,7 @@ def _publish_one(
     workspace: Workspace,
     target: Target,
     open_now: set[str],
+    opened_here: list[str],
 ) -> Published:
     slug, branch = candidate.slug, branch_name(candidate)
     existing = gh.find_pull(branch)
@@ -106,6 +126,11 @@ def _publish_one(
             None,
             f"{len(open_now)} mutbot pull requests are open (max-prs {target.max_prs})",
         )
+    refusal = _governance(candidate, target, opened_here)
+    if refusal:
+        target.record(_entry("policy", run, candidate, target, note=refusal))
+        return Published(slug, "skipped", None, refusal)
+    target.record(_entry("pr-intent", run, candidate, target, branch=branch))
     sha = _commit(run, candidate, workspace)
     remote.push(sha, branch, expect=remote.head(branch))  # a leftover branch without a PR
     try:
@@ -115,7 +140,65 @@ def _publish_one(
         remote.delete(branch)
         raise
     open_now.add(branch)
-    return Published(slug, "opened", pull.url, "")
+    opened_here.append(branch)
+    target.record(
+        _entry(
+            "pr-opened",
+            run,
+            candidate,
+            target,
+            branch=branch,
+            pr_number=pull.number,
+            pr_url=pull.url,
+            outcome="open",
+        )
+    )
+    return Published(slug, "opened", pull.url, _request_reviews(gh, pull, candidate, target))
+
+
+def _governance(candidate: CandidateResult, target: Target, opened_here: list[str]) -> str | None:
+    """The policy section's rules for opening a pull request (recorded in the ledger)."""
+    policy = target.policy
+    refused = governance.kind_allowed(candidate.kind, policy)
+    if refused:
+        return refused
+    if governance.in_quiet_hours(target.now, policy.quiet_hours):
+        return f"quiet hours ({policy.quiet_hours} UTC): a later run opens it"
+    opened = [*target.recent, *(target.now for _ in opened_here)]
+    room = governance.weekly_room(opened, target.now, policy.max_prs_per_week)
+    if room is not None and room <= 0:
+        return (
+            f"{policy.max_prs_per_week} pull requests opened in the last 7 days (max_prs_per_week)"
+        )
+    return None
+
+
+def _request_reviews(gh: GitHub, pull: PullInfo, candidate: CandidateResult, target: Target) -> str:
+    users, teams = governance.reviewers(
+        target.policy, target.codeowners if target.policy.codeowners else "", candidate.files, None
+    )
+    if not users and not teams:
+        return ""
+    try:
+        gh.request_reviewers(pull.number, users, teams)
+    except GitHubError as exc:
+        return f"reviewers not requested: {exc}"
+    return "review requested from " + ", ".join([*users, *(f"team {t}" for t in teams)])
+
+
+def _entry(
+    event: str, run: RunResult, candidate: CandidateResult, target: Target, **fields: object
+) -> Entry:
+    return Entry.model_validate(
+        {
+            "event": event,
+            "at": target.now.isoformat(timespec="seconds"),
+            "fingerprint": candidate.fingerprint,
+            "run_id": run.run_id,
+            "title": candidate.title,
+            **fields,
+        }
+    )
 
 
 def _update(

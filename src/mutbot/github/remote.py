@@ -4,6 +4,7 @@ carries the workflow token that actions/checkout configured), and reading branch
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import git
@@ -35,6 +36,12 @@ class Remote:
 
     def fetch(self, ref: str) -> None:
         self._git("fetch", "--quiet", self.name, ref)
+
+    def commit_time(self, sha: str, branch: str) -> str:
+        """When a commit of the remote branch was made (a merge commit: when it was merged)."""
+        self.fetch(f"refs/heads/{branch}")
+        stamp = int(self._git("log", "-1", "--format=%ct", sha).strip())
+        return datetime.fromtimestamp(stamp, UTC).isoformat(timespec="seconds")
 
     def _git(self, *args: str) -> str:
         try:

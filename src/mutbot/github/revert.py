@@ -18,9 +18,8 @@ class NotRevertible(GitHubError):
     """The pull request is not a merged mutbot pull request."""
 
 
-def open_revert(
-    gh: GitHub, remote: Remote, number: int, base_branch: str, requested_by: str
-) -> Published:
+def open_revert(gh: GitHub, remote: Remote, number: int, base_branch: str, why: str) -> Published:
+    """`why`: markdown saying who asked, or the production evidence table."""
     pull = gh.pull(number)
     if not pull.head.startswith("mutbot/") or not pull.merged or not pull.merge_commit_sha:
         raise NotRevertible(
@@ -49,9 +48,9 @@ def open_revert(
         workspace.close()
     remote.push(sha, branch, expect=remote.head(branch))
     body = (
-        f"Reverts #{number} ({pull.title}), merge commit `{pull.merge_commit_sha}`, as asked by "
-        f"{requested_by} with `/mutate revert`.\n\nmutbot does not merge this: review and merge it "
-        "if the change should go. Closing it keeps the change.\n"
+        f"Reverts #{number} ({pull.title}), merge commit `{pull.merge_commit_sha}`.\n\n{why}\n\n"
+        "mutbot does not merge this: review and merge it if the change should go. Closing it "
+        "keeps the change.\n"
     )
     try:
         opened = gh.create_pull(

@@ -124,6 +124,9 @@ class Proposer(Protocol):
     def propose(self, request: ProposalRequest) -> Proposal: ...
 
 
+REFUSED = ("closed", "reverted")  # outcomes that mean a maintainer said no
+
+
 @dataclass
 class Deduper:
     """Keeps the first of candidates with the same fingerprint, and none already in history."""
@@ -132,7 +135,14 @@ class Deduper:
 
     @classmethod
     def from_history(cls, history: tuple[HistoryEntry, ...]) -> Deduper:
-        return cls({h.fingerprint for h in history})
+        """Nothing evaluated before comes back, except a candidate whose pull request is still
+        open: measured again, its pull request gets fresh figures (and a rebase)."""
+        return cls({h.fingerprint for h in history if h.outcome != "open"})
+
+    @classmethod
+    def refused(cls, history: tuple[HistoryEntry, ...]) -> Deduper:
+        """Only what a maintainer turned down (closed without merge, or reverted)."""
+        return cls({h.fingerprint for h in history if h.outcome in REFUSED})
 
     def fresh(self, candidate: Candidate) -> bool:
         if candidate.fingerprint in self.seen:

@@ -17,13 +17,14 @@ class FileProposer:
         load_candidates(path)  # a missing or malformed file fails before anything is built
 
     def propose(self, request: ProposalRequest) -> Proposal:
-        dedupe = Deduper.from_history(request.history)
+        # The list is the user's explicit choice: measured again, unless a maintainer refused it.
+        dedupe = Deduper.refused(request.history)
         listed = load_candidates(self.path)
         fresh = [c for c in listed if dedupe.fresh(c)]
         notes = []
         if len(fresh) < len(listed):
             notes.append(
                 f"{len(listed) - len(fresh)} of {len(listed)} candidates in {self.path} skipped: "
-                "the same change is listed twice or was evaluated before"
+                "the same change is listed twice, or a maintainer closed or reverted it before"
             )
         return Proposal(proposer=f"file:{self.path}", candidates=fresh, notes=notes)

@@ -3,7 +3,11 @@ by the detectors first, then generic exploratory steps; deterministic for a seed
 
 Order: detector-flagged fixes by opportunity priority (ties by path, line, key), then the
 radical bundles (every flagged fix at once, Dockerfile rewrites, a bolder bundle), then
-generic moves by move type; the seed shuffles only generic moves of the same type."""
+generic moves by move type; the seed shuffles only generic moves of the same type.
+
+The history reorders and prunes (see `mutbot.proposers.learning`): values that failed before
+are never set again, bundles and generic moves follow the bandit's category scores, and the
+fixes of a category the history disproved come last."""
 
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from mutbot.knobs.moves import Move, fix, generic
 from mutbot.metrics import METRICS
 from mutbot.policy import check_diff, matches
 from mutbot.proposers.base import CATEGORIES, Deduper, Opportunity, Proposal, ProposalRequest
+from mutbot.proposers.learning import Bandit, Change, refused_values
 
 Kind = Literal["incremental", "radical"]
 
@@ -43,13 +48,22 @@ class SearchProposer:
     def propose(self, request: ProposalRequest) -> Proposal:
         files = {f.path: f.text for f in request.files}
         knobs = {f.path: find_knobs(f) for f in request.files}
-        fixes = _fixes(request, knobs)
         notes: Counter[str] = Counter()
+        refused = refused_values(request.history, files)
+        fixes = [(o, m) for o, m in _fixes(request, knobs) if not _refused(m, refused, notes)]
+        arms = {(o.path, o.key): o.category for o in request.opportunities if o.key}
+        bandit = Bandit.from_history(request.history, files, arms)
+
+        def arm(plan: Plan) -> str | None:
+            if plan.category or not plan.moves:
+                return plan.category
+            return arms.get((plan.moves[0].knob.path, plan.moves[0].knob.key))
+
         flagged = [_fix_plan(request, opp, move) for opp, move in fixes]
-        radical = _radical_plans(request, fixes, files, notes)
-        explore = _generic_plans(request, knobs)
-        filt = _Filter(request, files, notes)
-        incremental = filt.candidates([*flagged, *explore])
+        radical = bandit.order(_radical_plans(request, fixes, files, notes), arm)
+        explore = bandit.order(_generic_plans(request, knobs), arm)
+        filt = _Filter(request, files, notes, refused)
+        incremental = filt.candidates(bandit.demote([*flagged, *explore], arm))
         bundles = filt.candidates(radical)
         n_radical = min(len(bundles), round(request.count * request.radical_share))
         if request.radical_share > 0 and request.count >= 2 and bundles and n_radical == 0:
@@ -98,6 +112,14 @@ def _change(move: Move) -> str:
         verb = "Raise" if float(str(move.new_value)) > knob.value else "Lower"
         return f"{verb} {knob.key} from {knob.raw} to {move.new_raw}"
     return f"Set {knob.key} to {move.new_raw} (was {knob.raw})"
+
+
+def _refused(move: Move, refused: set[Change], notes: Counter[str]) -> bool:
+    if (move.knob.path, move.knob.key, move.new_raw) not in refused:
+        return False
+    where = f"{move.knob.path}: {move.knob.key} = {move.new_raw}"
+    notes[f"not proposed, the value failed before (history): {where}"] += 1
+    return True
 
 
 def _fix_plan(request: ProposalRequest, opp: Opportunity, move: Move) -> Plan:
@@ -186,11 +208,17 @@ def _generic_plans(request: ProposalRequest, knobs: dict[str, list[Knob]]) -> li
 
 
 class _Filter:
-    """Builds each plan's diff and drops what touches a kept setting, was proposed before
-    or fails the diff policy, counting why in `notes`."""
+    """Builds each plan's diff and drops what sets a value that failed before, touches a kept
+    setting, was proposed before or fails the diff policy, counting why in `notes`."""
 
-    def __init__(self, request: ProposalRequest, files: dict[str, str], notes: Counter[str]):
-        self.request, self.files, self.notes = request, files, notes
+    def __init__(
+        self,
+        request: ProposalRequest,
+        files: dict[str, str],
+        notes: Counter[str],
+        refused: set[Change],
+    ):
+        self.request, self.files, self.notes, self.refused = request, files, notes, refused
         self.keep = [tuple(e.split(":", 1)) for e in request.config.propose.keep if ":" in e]
         self.dedupe = Deduper.from_history(request.history)
         self.history = {h.fingerprint for h in request.history}
@@ -204,6 +232,8 @@ class _Filter:
         return out
 
     def _build(self, plan: Plan) -> Candidate | None:
+        if any(_refused(move, self.refused, self.notes) for move in plan.moves):
+            return None
         try:
             new = _apply(plan, self.files)
             kept = sorted(

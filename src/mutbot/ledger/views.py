@@ -1,0 +1,189 @@
+"""What the ledger says, read from its events (pure): the current state of each candidate, the
+history the proposers learn from, the `mutbot ledger` table and the fine-tuning export.
+
+Export schema (`mutbot export --format jsonl`): one JSON object per line, one per evaluated
+candidate, in the order first evaluated:
+
+    {"fingerprint": "0123456789ab",
+     "context": {"title", "kind", "category", "files", "rationale", "proposer", "base_commit"},
+     "completion": "<the unified diff>",
+     "labels": {"verdict": "propose | needs-review | reject", "stage": "<rejecting stage>|null",
+                "reason": str, "primary": "<metric>|null",
+                "predicted_change": "<relative change of primary, metric's own direction>|null",
+                "improvement": "<the same, + = better>|null",
+                "outcome": "open | merged | closed | reverted | null",
+                "realised_change": "<production change of primary, metric's own direction>|null",
+                "production": {<the monitor's verdict and figures>}|null}}
+
+A consumer training on accepted changes keeps the lines whose `labels.outcome` is "merged".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from pydantic import ConfigDict
+
+from mutbot.ledger.model import Entry, Fields
+from mutbot.metrics import METRICS
+from mutbot.proposers.base import HistoryEntry
+
+
+class Record(Fields):
+    """One candidate now: the latest value of each field across its events."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    fingerprint: str
+    events: int
+    first_at: str
+    last_at: str
+    last_event: str
+
+
+def fold(entries: Iterable[Entry]) -> dict[str, Record]:
+    """The current state of every candidate, in the order first seen. Events apply in ledger
+    order; a reverted mutation stays reverted (its merged PR still reads "merged" in the API)."""
+    state: dict[str, dict[str, object]] = {}
+    counts: dict[str, int] = {}
+    for entry in entries:
+        fp = entry.fingerprint
+        fields = entry.model_dump(exclude_none=True, exclude={"version", "at", "event"})
+        now = state.setdefault(fp, {"first_at": entry.at})
+        if now.get("outcome") == "reverted":
+            fields.pop("outcome", None)
+        now.update(fields, last_at=entry.at, last_event=entry.event)
+        counts[fp] = counts.get(fp, 0) + 1
+    return {fp: Record.model_validate({**data, "events": counts[fp]}) for fp, data in state.items()}
+
+
+def improvement(record: Fields) -> float | None:
+    """The predicted change of the primary metric as + = better (error rate: absolute)."""
+    if record.change is None or record.primary not in METRICS:
+        return None
+    return record.change if METRICS[record.primary].better == "higher" else -record.change
+
+
+def realised(record: Fields) -> float | None:
+    """The production change of the primary metric (its own direction): the monitor's `change`,
+    or the `change` of the primary metric's entry in its `verdicts` list."""
+    production = record.production or {}
+    change = production.get("change")
+    if change is None:
+        for verdict in production.get("verdicts") or []:
+            if isinstance(verdict, dict) and verdict.get("metric") == record.primary:
+                change = verdict.get("change")
+    if isinstance(change, bool) or not isinstance(change, int | float):
+        return None
+    return float(change)
+
+
+def outcome(record: Record) -> str | None:
+    """The maintainer's outcome, "reverted" also when production asked for a revert."""
+    production = record.production or {}
+    if record.revert_pr is not None or production.get("revert") is True:
+        return "reverted"
+    return record.outcome
+
+
+def history(entries: Iterable[Entry]) -> tuple[HistoryEntry, ...]:
+    """Every evaluated candidate and what became of it, for the proposers."""
+    found = []
+    for record in fold(entries).values():
+        if record.verdict is None or record.title is None:
+            continue  # never evaluated (e.g. only a policy event): nothing to learn from
+        found.append(
+            HistoryEntry(
+                fingerprint=record.fingerprint,
+                title=record.title,
+                kind="radical" if record.kind == "radical" else "incremental",
+                category=record.category,
+                diff=record.diff or "",
+                verdict=record.verdict,
+                reason=record.reason or "",
+                change=improvement(record),
+                outcome=outcome(record),
+            )
+        )
+    return tuple(found)
+
+
+def _percent(record: Fields, change: float | None) -> str:
+    if change is None:
+        return "-"
+    if record.primary == "error_rate":
+        return f"{change * 100:+.2f} pp"
+    return f"{change * 100:+.1f}%"
+
+
+def _outcome_cell(record: Record) -> str:
+    cell: str = record.outcome or "-"
+    if record.revert_pr is not None:
+        cell += f", revert #{record.revert_pr}"
+    elif (record.production or {}).get("revert") is True:
+        cell += ", revert due"
+    return cell
+
+
+def show(entries: Iterable[Entry], as_json: bool = False) -> str:
+    """`mutbot ledger`: a table of every candidate, or (JSON) the folded records."""
+    records = fold(entries)
+    if as_json:
+        return json.dumps(
+            [r.model_dump(mode="json", exclude_none=True) for r in records.values()], indent=2
+        )
+    if not records:
+        return "The ledger is empty: no candidate has been evaluated yet."
+    head = ("fingerprint", "title", "verdict", "PR", "outcome", "predicted", "production")
+    rows = [head]
+    for r in records.values():
+        title = r.title or "-"
+        rows.append(
+            (
+                r.fingerprint,
+                title if len(title) <= 40 else title[:39] + "…",
+                r.verdict or "-",
+                f"#{r.pr_number}" if r.pr_number is not None else "-",
+                _outcome_cell(r),
+                f"{r.primary} {_percent(r, r.change)}" if r.change is not None else "-",
+                _percent(r, realised(r)),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def export_jsonl(entries: Iterable[Entry]) -> list[str]:
+    """The fine-tuning dataset (schema in the module docstring), one JSON line per candidate."""
+    lines = []
+    for r in fold(entries).values():
+        if r.verdict is None or r.diff is None:
+            continue
+        example = {
+            "fingerprint": r.fingerprint,
+            "context": {
+                "title": r.title,
+                "kind": r.kind,
+                "category": r.category,
+                "files": r.files or [],
+                "rationale": r.rationale,
+                "proposer": r.proposer,
+                "base_commit": r.base_commit,
+            },
+            "completion": r.diff,
+            "labels": {
+                "verdict": r.verdict,
+                "stage": r.stage,
+                "reason": r.reason,
+                "primary": r.primary,
+                "predicted_change": r.change,
+                "improvement": improvement(r),
+                "outcome": outcome(r),
+                "realised_change": realised(r),
+                "production": r.production,
+            },
+        }
+        lines.append(json.dumps(example, ensure_ascii=False))
+    return lines
