@@ -131,10 +131,10 @@ def test_schedule_runs() -> None:
 
 
 def test_other_events_do_not_run_and_say_so() -> None:
-    decision = decide("pull_request", payload("pull_request_closed"))
+    decision = decide("release", payload("pull_request_closed"))
     assert not decision.run
-    assert decision.trigger == "pull_request"
-    assert decision.reason == "pull_request events do not run mutbot"
+    assert decision.trigger == "release"
+    assert decision.reason == "release events do not run mutbot"
 
 
 # workflow_dispatch
@@ -376,3 +376,13 @@ def test_help_documents_the_grammar() -> None:
     for part in ["`/mutate`", "GLOB", "n=N", "incremental", "radical", "help", "revert"]:
         assert part in HELP
     assert "1–20" in HELP
+
+
+def test_a_closed_mutbot_pull_request_is_only_recorded() -> None:
+    data = payload("pull_request_closed")
+    data["pull_request"]["head"]["ref"] = "mutbot/threads-abc1234"
+    decision = decide("pull_request", data)
+    assert not decision.run
+    assert decision.reason == "mutbot/threads-abc1234 closed: its outcome goes to the ledger"
+    data["pull_request"]["head"]["ref"] = "feature"
+    assert decide("pull_request", data).reason == "pull request events only record mutbot's own"

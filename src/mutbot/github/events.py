@@ -101,6 +101,11 @@ def decide(
         return _dispatch(payload)
     if event_name == "issue_comment":
         return _comment(payload)
+    if event_name == "pull_request":
+        head = str(_get(payload, "pull_request", "head", "ref") or "")
+        if payload.get("action") == "closed" and head.startswith(bot_branch_prefix):
+            return Decision(False, f"{head} closed: its outcome goes to the ledger", event_name)
+        return Decision(False, "pull request events only record mutbot's own", event_name)
     return Decision(False, f"{event_name} events do not run mutbot", event_name)
 
 
