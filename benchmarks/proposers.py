@@ -19,33 +19,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mutbot.config import load_config
 from mutbot.detect import detect
-from mutbot.policy import DiffRules
 from mutbot.prompts import render
 from mutbot.proposers.anthropic_candidates import tool_definition
 from mutbot.proposers.anthropic_proposer import cost_usd, prompt_context
 from mutbot.proposers.base import CATEGORIES, DetectContext, ProposalRequest, TargetFile
 from mutbot.proposers.search import SearchProposer
-from testing.repos import EXAMPLE
+from testing import proposals
 
 FIXTURES = Path(__file__).resolve().parents[1] / "testing" / "fixtures"
 
 
 def example_request() -> ProposalRequest:
-    config = load_config(EXAMPLE / ".mutbot.yml")
-    files = tuple(
-        TargetFile(p, (EXAMPLE / p).read_text()) for p in ("Dockerfile", "config/server.ini")
-    )
-    rules = DiffRules(
-        tuple(config.targets),
-        (*config.protected, ".mutbot.yml", config.load.locustfile),
-        config.policy.max_changed_lines,
-        config.policy.max_files,
-    )
-    context = DetectContext(None, config.sandbox.cpus, config.sandbox.memory)
-    found = tuple(detect(files, context))
-    return ProposalRequest(files, found, None, config, rules, count=8, radical_share=0.25)
+    """The example's real files, as a run would see them before measuring (no baseline)."""
+    return proposals.example_request(baseline=None, count=8, radical_share=0.25)
 
 
 def timed(action: object, repeat: int) -> float:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -99,6 +99,11 @@ def relative_change(name: str, baseline: float, candidate: float) -> float:
 def median(values: Sequence[float]) -> float:
     finite = [v for v in values if not np.isnan(v)]
     return float(np.median(finite)) if finite else float("nan")
+
+
+def medians(rows: Sequence[Mapping[str, float]]) -> dict[str, float]:
+    """Per metric, the median over trials (each a metric -> value mapping with the same keys)."""
+    return {name: median([row[name] for row in rows]) for name in (rows[0] if rows else {})}
 
 
 def window_usage(

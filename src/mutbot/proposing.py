@@ -14,7 +14,7 @@ from mutbot import proposers
 from mutbot.config import Config
 from mutbot.detect import detect
 from mutbot.errors import ProposerError
-from mutbot.metrics import median
+from mutbot.metrics import medians
 from mutbot.pipeline import RunOptions, load_inputs, rules_for
 from mutbot.policy import DiffRules
 from mutbot.proposers.base import (
@@ -123,8 +123,7 @@ def _summary(proposal: Proposal) -> str:
 def measured_baseline(pairs: list[Pair]) -> Baseline:
     """Medians of every baseline trial of an A/A block (both sides are the baseline)."""
     trials = [t for p in pairs for t in (p.baseline, p.candidate)]
-    names = trials[0].metrics.keys()
-    metrics = {n: median([t.metrics[n] for t in trials]) for n in names}
+    metrics = medians([t.metrics for t in trials])
     return Baseline(metrics, f"measured in this run ({len(trials)} baseline trials)")
 
 

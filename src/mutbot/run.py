@@ -17,7 +17,7 @@ from mutbot.cost import monthly_cost
 from mutbot.errors import BaselineError, Interrupted
 from mutbot.evaluate import evaluate, measure_noise
 from mutbot.judge import Outcome, to_d
-from mutbot.metrics import median
+from mutbot.metrics import medians
 from mutbot.pipeline import (
     Context,
     Reporter,
@@ -214,8 +214,7 @@ def _result(
 ) -> RunResult:
     config: Config = ctx.config
     trials = [p.baseline for s in subjects for p in (*s.screening, *s.pairs)]
-    names = trials[0].metrics.keys() if trials else ()
-    summary = {name: median([t.metrics[name] for t in trials]) for name in names}
+    summary = medians([t.metrics for t in trials])
     artifact = baseline.artifact
     objectives = [config.objective.primary, *config.objective.also]
     proposed = [r for r in results if r.verdict == "propose"]

@@ -18,12 +18,13 @@ from mutbot.feedback import sync_outcomes
 from mutbot.github import actions
 from mutbot.github.client import GitHub
 from mutbot.github.events import decide
-from mutbot.github.loop import branch_ledger, codeowners, monitor, opened_at
+from mutbot.github.loop import codeowners, monitor, opened_at
 from mutbot.github.publish import Target, publish
 from mutbot.github.remote import Remote
 from mutbot.github.revert import open_revert
 from mutbot.github.summary import Published, cell, step_summary
 from mutbot.github.types import Decision
+from mutbot.ledger.branch import BranchLedger
 from mutbot.ledger.model import evaluated
 from mutbot.ledger.store import Ledger
 from mutbot.ledger.views import history
@@ -108,7 +109,7 @@ def run_action(env: ActionEnv, backend: str | None = None, client: GitHub | None
             print(f"mutbot: {comment.author} has no write access: nothing runs", flush=True)
             return _finish(env, [], None, decision, "refused: no write access")
         gh.react(comment.comment_id, "eyes")
-    ledger = None if env.dry_run else branch_ledger(env.workspace)
+    ledger = None if env.dry_run else BranchLedger(env.workspace)
     if env.event_name == "pull_request" and ledger is not None:
         with actions.group("outcomes"), actions.untrusted():
             sync_outcomes(ledger, gh, Remote(env.workspace), _say)
@@ -153,7 +154,7 @@ def run_monitor(env: ActionEnv, client: GitHub | None = None) -> int:
     gh = client or GitHub(env.token, env.repository, env.api_url)
     config, _ = load_inputs(RunOptions(project=_project(env), config=env.config))
     with actions.group("monitor"), actions.untrusted():
-        opened = monitor(config, branch_ledger(env.workspace), gh, env.workspace, _say)
+        opened = monitor(config, BranchLedger(env.workspace), gh, env.workspace, _say)
     urls = [p.url for p in opened if p.url]
     actions.set_outputs(env.output, {"pull-requests": json.dumps(urls)})
     actions.add_summary(
@@ -176,7 +177,6 @@ def _mutate(
     project = _project(env)
     overrides = decision.overrides
     share = {"incremental": 0.0, "radical": 1.0}.get(overrides.kind or "")
-    entries = ledger.read() if ledger else []
     options = RunOptions(
         project=project,
         backend=backend,
@@ -185,16 +185,17 @@ def _mutate(
         config=env.config,
         targets=overrides.targets,
         radical_share=share,
-        history=history(entries),
     )
     config, _ = load_inputs(options)
+    entries = []
     if ledger is not None:
         with actions.group("outcomes and production"), actions.untrusted():
             if env.event_name == "schedule":
                 monitor(config, ledger, gh, env.workspace, _say)
             else:
                 sync_outcomes(ledger, gh, Remote(env.workspace), _say)
-            options = replace(options, history=history(ledger.read()))
+        entries = ledger.read()  # once, after the sync: the history and the weekly PR count
+        options = replace(options, history=history(entries))
     out = Console(file=sys.stdout, width=160, highlight=False)
     with actions.group("mutbot run"), actions.untrusted(), ConsoleReporter(out) as reporter:
         result = execute(options, reporter)
@@ -208,7 +209,7 @@ def _mutate(
         gh.default_branch(),
         env.max_prs,
         policy=config.policy,
-        recent=opened_at(ledger.read()),
+        recent=opened_at(entries),
         codeowners=codeowners(env.workspace),
         record=lambda entry: ledger.append([entry]),
     )

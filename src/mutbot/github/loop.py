@@ -13,17 +13,12 @@ from mutbot.feedback import revert_regressions, sync_outcomes, watch
 from mutbot.github.client import GitHub
 from mutbot.github.remote import Remote
 from mutbot.github.summary import Published
-from mutbot.ledger.branch import BranchLedger
 from mutbot.ledger.model import Entry
 from mutbot.ledger.store import Ledger
 from mutbot.monitor.prometheus import Prometheus
 
 Log = Callable[[str], None]
 CODEOWNERS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
-
-
-def branch_ledger(workspace: Path) -> Ledger:
-    return BranchLedger(workspace)
 
 
 def opened_at(entries: list[Entry]) -> tuple[datetime, ...]:

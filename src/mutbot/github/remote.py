@@ -39,8 +39,11 @@ class Remote:
 
     def commit_time(self, sha: str, branch: str) -> str:
         """When a commit of the remote branch was made (a merge commit: when it was merged)."""
-        self.fetch(f"refs/heads/{branch}")
-        stamp = int(self._git("log", "-1", "--format=%ct", sha).strip())
+        try:
+            stamp = int(self._git("log", "-1", "--format=%ct", sha).strip())
+        except GitHubError:  # not here yet: fetch the branch it was merged into, once
+            self.fetch(f"refs/heads/{branch}")
+            stamp = int(self._git("log", "-1", "--format=%ct", sha).strip())
         return datetime.fromtimestamp(stamp, UTC).isoformat(timespec="seconds")
 
     def _git(self, *args: str) -> str:

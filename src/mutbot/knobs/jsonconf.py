@@ -13,7 +13,8 @@ from mutbot.knobs.model import Knob, classify_value, flatten
 _WS = re.compile(r"\s*")
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
 Span = tuple[str, int, int]  # key, start, end
-# The decoder's own string scanner (no stub in typeshed): (text, index after the quote).
+# json's own string scanner, so spans match what json.loads reads; typeshed does not declare it.
+# Returns (the decoded string, the index after its closing quote).
 _scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 
 
