@@ -30,12 +30,13 @@ RUN apt-get update \
     && docker --version \
     && git config --system --add safe.directory '*'
 
-# mutbot and its dependencies (Locust among them).
-COPY pyproject.toml README.md /src/mutbot/
+# mutbot and its dependencies (Locust among them), at the tested versions.
+COPY pyproject.toml README.md constraints.txt /src/mutbot/
 COPY src /src/mutbot/src
 COPY sandbox /src/mutbot/sandbox
 COPY prompts /src/mutbot/prompts
-RUN pip install --no-cache-dir --root-user-action=ignore /src/mutbot && rm -rf /src/mutbot && mutbot --version
+RUN pip install --no-cache-dir --root-user-action=ignore -c /src/mutbot/constraints.txt /src/mutbot \
+    && rm -rf /src/mutbot && mutbot --version
 
 WORKDIR /work
 ENTRYPOINT ["mutbot"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from mutbot.errors import StageFailure
-from mutbot.policy import ALWAYS_PROTECTED, DiffRules, DiffSummary, check_diff, matches
+from mutbot.globs import matches
+from mutbot.policy import ALWAYS_PROTECTED, DiffRules, DiffSummary, check_diff
 
 RULES = DiffRules(
     targets=("Dockerfile", "config/*.ini"),

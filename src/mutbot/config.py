@@ -193,6 +193,9 @@ class Production(_Section):
     error_rate_limit: Percent = 0.05  # an error rate above this after the merge: revert
     min_realised: Percent = 0.5  # realised / predicted improvement below this: revert
     timeout: Duration = 30.0
+    # how long after a merge "no data" (Prometheus down, too few samples) is retried before it
+    # is recorded as final
+    watch_for: Duration = 7 * 86_400.0
 
     @field_validator("queries")
     @classmethod

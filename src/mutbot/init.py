@@ -18,7 +18,7 @@ import jinja2
 import yaml
 
 from mutbot.errors import ConfigError
-from mutbot.policy import matches
+from mutbot.globs import matches
 
 CONFIG_NAME = ".mutbot.yml"
 WORKFLOW_PATH = ".github/workflows/mutbot.yml"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from unidiff.errors import UnidiffParseError
 from unidiff.patch import PatchSet
 
 from mutbot.errors import StageFailure
+from mutbot.globs import matches
 
 # Never changed, whatever the config says: the rules of the measurement itself.
 ALWAYS_PROTECTED = (".git/**", ".mutbot/**", ".mutbot.yml", ".github/mutbot.yml")
@@ -33,33 +33,6 @@ class DiffSummary:
     added: int
     removed: int
     hunks: int
-
-
-@lru_cache(maxsize=256)
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """Shell-style globs where '*' stays inside one folder and '**' crosses folders."""
-    out, i = [], 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out))
-
-
-def matches(path: str, patterns: tuple[str, ...]) -> bool:
-    return any(_glob_regex(p.removeprefix("./")).fullmatch(path) for p in patterns)
 
 
 def _clean_path(raw: str | None) -> str | None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from mutbot.policy import ALWAYS_PROTECTED, DiffRules, matches
+from mutbot.globs import matches
+from mutbot.policy import ALWAYS_PROTECTED, DiffRules
 from mutbot.proposers.base import TargetFile
 
 MAX_BYTES = 256 * 1024  # larger files are data, not pipeline source

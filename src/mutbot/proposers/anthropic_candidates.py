@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from mutbot.candidates import Candidate
 from mutbot.edits import EditError, diff_files, replace_once
 from mutbot.errors import StageFailure
-from mutbot.policy import check_diff, matches
+from mutbot.globs import matches
+from mutbot.policy import check_diff
 from mutbot.proposers.base import CATEGORIES, ProposalRequest
 
 TOOL_NAME = "submit_candidates"

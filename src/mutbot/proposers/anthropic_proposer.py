@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, cast
 
 import anthropic
-from anthropic.resources.messages.messages import DEPRECATED_MODELS
 from anthropic.types import Message, MessageParam, ToolChoiceToolParam, ToolParam
 
 from mutbot.candidates import Candidate
@@ -90,11 +89,6 @@ class AnthropicProposer:
             deduper=Deduper.from_history(request.history),
             system=render("system", self._prompts, categories=CATEGORIES),
         )
-        if self._llm.model in DEPRECATED_MODELS:
-            session.notes.append(
-                f"llm.model {self._llm.model} is deprecated (end of life "
-                f"{DEPRECATED_MODELS[self._llm.model]}); choose a current model"
-            )
         radical = min(request.count, math.floor(request.count * request.radical_share + 0.5))
         try:
             for kind, wanted in (("incremental", request.count - radical), ("radical", radical)):
@@ -133,6 +127,18 @@ class AnthropicProposer:
                 return
             messages += self._repair_turns(response, checked, got)
 
+    def _deprecation_notes(self, s: _Session, warned: list[warnings.WarningMessage]) -> None:
+        for warning in warned:
+            if not issubclass(warning.category, DeprecationWarning):
+                warnings.warn_explicit(  # not ours to judge: passed on as it was
+                    warning.message, warning.category, warning.filename, warning.lineno
+                )
+                continue
+            said = str(warning.message).strip().splitlines()[0][:300] if warning.message else ""
+            note = f"llm.model {self._llm.model}: {said} Choose a current model."
+            if note not in s.notes:
+                s.notes.append(note)
+
     def _send(self, s: _Session, messages: list[MessageParam], label: str) -> Message:
         tools = [cast(ToolParam, tool_definition())]
         size = sum(len(part.encode()) for part in (s.system, json.dumps(messages), str(tools)))
@@ -154,8 +160,9 @@ class AnthropicProposer:
             "disable_parallel_tool_use": True,
         }
         try:
-            with warnings.catch_warnings():  # deprecated models: a note instead (see propose)
-                warnings.simplefilter("ignore", DeprecationWarning)
+            # The SDK warns about a deprecated model on each request: one note instead.
+            with warnings.catch_warnings(record=True) as warned:
+                warnings.simplefilter("always", DeprecationWarning)
                 response = s.client.messages.create(
                     model=self._llm.model,
                     max_tokens=self._llm.max_tokens,
@@ -164,6 +171,7 @@ class AnthropicProposer:
                     tools=tools,
                     tool_choice=choice,
                 )
+            self._deprecation_notes(s, warned)
         except anthropic.APIError as exc:
             problem = self._describe(exc, s.client.api_key)
             self._log(f"anthropic: {label} request failed: {problem}")

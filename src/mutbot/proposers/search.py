@@ -19,11 +19,12 @@ from typing import Literal
 from mutbot.candidates import Candidate
 from mutbot.edits import EditError, diff_files
 from mutbot.errors import StageFailure
+from mutbot.globs import matches
 from mutbot.knobs import Knob, changed_keys, find_knobs, format_of, set_knob
 from mutbot.knobs import dockerfile as dockerfile_format
 from mutbot.knobs.moves import Move, fix, generic
 from mutbot.metrics import METRICS
-from mutbot.policy import check_diff, matches
+from mutbot.policy import check_diff
 from mutbot.proposers.base import CATEGORIES, Deduper, Opportunity, Proposal, ProposalRequest
 from mutbot.proposers.learning import Bandit, Change, refused_values
 
