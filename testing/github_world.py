@@ -3,6 +3,7 @@ real GitHub client pointed at the in-process server (for the bot's tests)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,9 +39,32 @@ class World:
         git(self.checkout, "push", "--quiet", "origin", "main")
         return self.head()
 
+    def variables(self, folder: Path, event: str, payload: object, **extra: str) -> dict[str, str]:
+        """What the Actions runner gives `mutbot action` for this event (written to a file)."""
+        return action_variables(folder, event, payload, self.fake.url, self.checkout, **extra)
+
     def branches(self) -> list[str]:
         out = git(self.remote, "for-each-ref", "--format=%(refname:short)", "refs/heads")
         return sorted(out.split())
+
+
+def action_variables(
+    folder: Path, event: str, payload: object, api_url: str, workspace: Path, **extra: str
+) -> dict[str, str]:
+    """GITHUB_* variables for `mutbot action`; `payload` as bytes is written as it is."""
+    path = folder / "event.json"
+    path.write_bytes(payload if isinstance(payload, bytes) else json.dumps(payload).encode())
+    return {
+        "GITHUB_TOKEN": TOKEN,
+        "GITHUB_EVENT_NAME": event,
+        "GITHUB_EVENT_PATH": str(path),
+        "GITHUB_REPOSITORY": REPO,
+        "GITHUB_API_URL": api_url,
+        "GITHUB_WORKSPACE": str(workspace),
+        "GITHUB_OUTPUT": str(folder / "output"),
+        "GITHUB_STEP_SUMMARY": str(folder / "summary.md"),
+        **extra,
+    }
 
 
 @contextmanager

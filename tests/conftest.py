@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,3 +54,12 @@ def docker_clean(docker_client: Any) -> Iterator[Any]:
     assert mutbot_objects(docker_client) == [], "left over from an earlier test"
     yield docker_client
     assert mutbot_objects(docker_client) == []
+
+
+@pytest.fixture
+def no_docker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Docker does not answer: its address is a closed port on this host."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("DOCKER_HOST", f"tcp://127.0.0.1:{port}")

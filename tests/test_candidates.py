@@ -76,7 +76,7 @@ def test_empty_list_rejected(tmp_path: Path) -> None:
 
 def test_invalid_json_names_the_line(tmp_path: Path) -> None:
     path = write(tmp_path, '[\n  {"title": "x",\n   "kind": }\n]\n')
-    assert error_of(path) == f"{path}: not valid JSON at line 3: Expecting value"
+    assert error_of(path) == f"{path}: not valid JSON at line 3, column 12: expected value"
 
 
 def test_missing_file(tmp_path: Path) -> None:
@@ -152,6 +152,21 @@ def test_fingerprint_ignores_stripped_blank_context_line() -> None:
     assert fingerprint(stripped) == fingerprint(DIFF)
 
 
+def test_renames_and_mode_changes_have_their_own_fingerprints() -> None:
+    """They have no hunk: once, every one of them shared the fingerprint of an empty diff, so a
+    second rename was dropped as "the same change" (and a ledger verdict applied to both)."""
+
+    def rename(to: str) -> str:
+        return (
+            "diff --git a/config/a.ini b/config/" + to + "\nsimilarity index 100%\n"
+            "rename from config/a.ini\nrename to config/" + to + "\n"
+        )
+
+    chmod = "diff --git a/run.sh b/run.sh\nold mode 100644\nnew mode 100755\n"
+    prints = {fingerprint(rename("b.ini")), fingerprint(rename("c.ini")), fingerprint(chmod)}
+    assert len(prints) == 3 and fingerprint("") not in prints
+
+
 def test_fingerprint_differs_for_different_changes() -> None:
     assert fingerprint(DIFF.replace("+workers = 4", "+workers = 8")) != fingerprint(DIFF)
     assert fingerprint(DIFF.replace("-workers = 1", "-workers = 2")) != fingerprint(DIFF)
@@ -215,3 +230,41 @@ def test_a_diff_file_is_one_candidate(tmp_path: Path) -> None:
     (tmp_path / "empty.patch").write_text("\n")
     with pytest.raises(CandidateError, match="the diff is empty"):
         load_candidates(tmp_path / "empty.patch")
+
+
+# Hardening: malformed files are errors, never tracebacks.
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "not valid JSON at line 1, column 202: recursion limit"),
+        ("[" + "1" * 5000 + "]", "not valid JSON at line 1, column 4303: number out of range"),
+        ('[{"title": "t", "kind": "incremental", "diff": "d", "risk": 1e400}]', "a number beyond"),
+        ('[{"title": "t", "kind": "incremental", "diff": "d", "risk": NaN}]', "at line 1, col"),
+    ],
+    ids=["nested-100000-deep", "5000-digits", "1e400", "nan"],
+)
+def test_hostile_json_is_a_clean_error(tmp_path: Path, text: str, problem: str) -> None:
+    path = write(tmp_path, text)
+    assert error_of(path).startswith(f"{path}: ")
+    assert problem in error_of(path)
+
+
+def test_a_file_that_is_not_utf8_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    path.write_bytes(b'[{"title": "\xff"}]')
+    assert error_of(path) == f"{path}: not UTF-8 text (byte 13)"
+
+
+def test_a_device_is_read_only_up_to_the_limit() -> None:
+    assert error_of(Path("/dev/zero")) == (
+        "/dev/zero: larger than 16 MiB; candidates are diffs, not data"
+    )
+
+
+def test_a_diff_file_with_a_long_name_gets_a_title_within_bounds(tmp_path: Path) -> None:
+    path = tmp_path / ("x" * 250 + ".diff")
+    path.write_text("diff --git a/x b/x\n")
+    [only] = load_candidates(path)
+    assert only.title == "x" * 200

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from mutbot.config import Config, find_config, load_config
+from mutbot.cli import main
+from mutbot.config import Config, check_paths, find_config, load_config
 from mutbot.errors import ConfigError
+from mutbot.pipeline import RunOptions, load_inputs
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "pricing" / ".mutbot.yml"
 
@@ -464,3 +466,209 @@ def test_an_unreachable_alpha_is_a_clear_config_error(tmp_path: Path) -> None:
         "up to 3); use pairs: 9 or more"
     )
     load_config(write(tmp_path, MINIMAL + "judge: {pairs: 6, alpha: 0.05, confirm_top: 1}\n"))
+
+
+# Hardening: hostile files are one clear error, in bounded time and memory.
+
+# 500 bytes that PyYAML expands into 9^9 strings, each echoed by the error (312 MB)
+LAUGHS = "".join(
+    f"{name}: &{name} [{', '.join([f'*{prev}'] * 9)}]\n"
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True)
+)
+LAUGHS = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + LAUGHS + "protected: *i\n"
+
+
+def test_yaml_aliases_are_refused_naming_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path, LAUGHS)
+    assert error_of(path) == (
+        f"{path}: at line 1, column 4: anchors and aliases (&name, *name) are not supported; "
+        "write the value out"
+    )
+
+
+def test_an_alias_alone_is_refused_too(tmp_path: Path) -> None:
+    path = write(tmp_path, MINIMAL + "protected: *x\n")
+    assert error_of(path).startswith(f"{path}: at line 5, column 12: anchors and aliases")
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("x: " + "[" * 10_000, "at line 1, column 35: nested deeper than 32 levels"),
+        ("x: " + "9" * 5000, "at line 1, column 4: cannot read this value: Exceeds the limit"),
+        ("x: 2024-13-45\n", "at line 1, column 4: cannot read this value: month must be in 1..12"),
+        ("x: !!python/object/apply:os.system [ls]\n", "not valid YAML at line 1, column 4: "),
+    ],
+    ids=["deep-nesting", "5000-digits", "impossible-date", "python-tag"],
+)
+def test_yaml_that_python_cannot_build_is_an_error_not_a_crash(
+    tmp_path: Path, text: str, problem: str
+) -> None:
+    path = write(tmp_path, text)
+    assert error_of(path).startswith(f"{path}: {problem}")
+
+
+def test_a_file_that_is_not_utf8_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / ".mutbot.yml"
+    path.write_bytes(MINIMAL.encode() + b"# \xff\n")
+    assert error_of(path) == f"{path}: not UTF-8 text (byte {len(MINIMAL) + 3})"
+
+
+def test_a_huge_file_is_refused_before_parsing(tmp_path: Path) -> None:
+    path = write(tmp_path, MINIMAL + "#" * 70_000 + "\n")
+    assert error_of(path) == f"{path}: larger than 64 KiB; a config file is a few kilobytes"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("sandbox: {cpus: .inf}", "sandbox.cpus: expected a finite number, got inf"),
+        ("sandbox: {cpus: .nan}", "sandbox.cpus: expected a finite number, got nan"),
+        ("sandbox: {cpus: 300}", "sandbox.cpus: expected a value at most 256.0, got 300"),
+        (
+            "sandbox: {memory: " + "9" * 400 + "}",
+            "sandbox.memory: expected a size of at most 1024g, got a huge number",
+        ),
+        (
+            "sandbox: {memory: " + "9" * 400 + "g}",
+            "sandbox.memory: expected a size of at most 1024g, got "
+            "'999999999999999999999999999...999999999999999999999999999g'",
+        ),
+        (
+            "sandbox: {startup_timeout: 25h}",
+            "sandbox.startup_timeout: expected a duration of at most 24h, got '25h'",
+        ),
+        (
+            "tests: {timeout: " + "9" * 400 + "}",
+            "tests.timeout: expected a duration of at most 24h, got a huge number",
+        ),
+        ("llm: {timeout: .inf}", "llm.timeout: expected a duration of at most 24h, got inf"),
+        (
+            "judge: {min_effect: " + "9" * 400 + "}",
+            "judge.min_effect: expected a fraction from 0 to below 1, got a huge number",
+        ),
+        (
+            "objective: {guardrails: {error_rate: .inf}}",
+            "objective.guardrails.error_rate: expected a finite number, got inf",
+        ),
+        ("cost: {gb_hour_usd: .inf}", "cost.gb_hour_usd: expected a finite number, got inf"),
+        (
+            "production: {prometheus: p, queries: {error_rate: q}, watch_for: 91d}",
+            "production.watch_for: expected a duration of at most 90d, got '91d'",
+        ),
+    ],
+)
+def test_numbers_are_finite_and_in_range(tmp_path: Path, text: str, problem: str) -> None:
+    path = write(tmp_path, MINIMAL + text + "\n")
+    assert error_of(path) == f"{path}: {problem}"
+
+
+def test_production_windows_may_be_longer_than_a_day(tmp_path: Path) -> None:
+    text = "production: {prometheus: p, queries: {error_rate: q}, window: 2d, watch_for: 90d}\n"
+    production = load_config(write(tmp_path, MINIMAL + text)).production
+    assert production is not None
+    assert (production.window, production.watch_for) == (48 * 3600.0, 90 * 86400.0)
+
+
+def test_an_alpha_too_small_for_any_pairs_is_an_error_not_an_overflow(tmp_path: Path) -> None:
+    path = write(tmp_path, MINIMAL + "judge: {alpha: 5.0e-324}\n")
+    assert "can never reach alpha 4.94066e-324" in error_of(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            "version: 1\ntargets: [" + "a" * 257 + "]\nload: {locustfile: l.py}\n",
+            "targets.0: a glob has at most 256 characters, got 257",
+        ),
+        (
+            "version: 1\ntargets: ['']\nload: {locustfile: l.py}\n",
+            "targets.0: expected a path glob, got an empty string",
+        ),
+        (
+            MINIMAL + "protected: ['" + "**/" * 100 + "x']\n",
+            "protected.0: a glob has at most 256 characters, got 301",
+        ),
+        (
+            MINIMAL + "propose: {keep: ['" + "a" * 300 + ":k']}\n",
+            "propose.keep.0: a glob has at most 256 characters, got 300",
+        ),
+        (
+            MINIMAL + "propose: {keep: [server.threads]}\n",
+            "propose.keep.0: expected FILE:KEY, e.g. config/server.ini:server.threads, got "
+            "'server.threads'",
+        ),
+        (
+            "version: 1\ntargets: [" + ", ".join(["a"] * 257) + "]\nload: {locustfile: l.py}\n",
+            "targets: expected a list of at most 256 entries",
+        ),
+    ],
+)
+def test_globs_are_bounded_where_the_config_is_read(
+    tmp_path: Path, text: str, problem: str
+) -> None:
+    path = write(tmp_path, text)
+    assert error_of(path) == f"{path}: {problem}"
+
+
+def test_an_error_echoes_a_value_cut_short(tmp_path: Path) -> None:
+    path = write(tmp_path, MINIMAL + "sandbox: {health: " + "x" * 60_000 + "}\n")
+    message = error_of(path)
+    assert message.startswith(f"{path}: sandbox.health: expected an HTTP path starting with '/'")
+    assert len(message) < len(str(path)) + 150
+
+
+def test_an_error_lists_at_most_twenty_problems(tmp_path: Path) -> None:
+    text = "version: 1\ntargets: [" + ", ".join(["1"] * 100) + "]\nload: {locustfile: l.py}\n"
+    path = write(tmp_path, text)
+    lines = error_of(path).splitlines()
+    assert len(lines) == 21
+    assert lines[0] == f"{path}: targets.0: expected a string, got 1"
+    assert lines[-1] == f"{path}: … and 80 more problems"
+
+
+def project_with(tmp_path: Path, extra: str) -> Path:
+    (tmp_path / "loadtest").mkdir()
+    (tmp_path / "loadtest" / "locustfile.py").write_text("")
+    (tmp_path / "outside").symlink_to("/etc")
+    return write(tmp_path, MINIMAL + extra)
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "value"),
+    [
+        ("sandbox: {context: ..}\n", "sandbox.context", "'..'"),
+        ("sandbox: {dockerfile: /etc/passwd}\n", "sandbox.dockerfile", "'/etc/passwd'"),
+        ("sandbox: {dockerfile: outside/passwd}\n", "sandbox.dockerfile", "'outside/passwd'"),
+        ("propose: {prompts: ../prompts}\n", "propose.prompts", "'../prompts'"),
+    ],
+)
+def test_paths_must_resolve_inside_the_project(
+    tmp_path: Path, extra: str, key: str, value: str
+) -> None:
+    path = project_with(tmp_path, extra)
+    with pytest.raises(ConfigError) as info:
+        check_paths(load_config(path), tmp_path, path)
+    assert str(info.value).startswith(
+        f"{path}: {key}: must stay inside the project folder {tmp_path.resolve()}, got {value}"
+    )
+
+
+def test_a_locustfile_linked_outside_is_refused_by_validate_and_by_a_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = project_with(tmp_path, "")
+    (tmp_path / "loadtest" / "locustfile.py").unlink()
+    (tmp_path / "loadtest" / "locustfile.py").symlink_to("/etc/hostname")
+    assert main(["validate", "--repo", str(tmp_path)]) == 3
+    assert f"{path}: load.locustfile: must stay inside" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match=r"load\.locustfile: must stay inside"):
+        load_inputs(RunOptions(project=tmp_path))
+
+
+def test_paths_inside_the_project_pass(tmp_path: Path) -> None:
+    path = project_with(
+        tmp_path, "sandbox: {context: ./loadtest/.., dockerfile: a/../Dockerfile}\n"
+    )
+    check_paths(load_config(path), tmp_path, path)

@@ -3,10 +3,14 @@ Prometheus: outcomes synced from the API, a merged mutation that regressed gets 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -19,6 +23,7 @@ from mutbot.ledger.store import FileLedger
 from mutbot.ledger.views import fold, history
 from mutbot.monitor.prometheus import Prometheus
 from testing.github_world import World, github_world, proposed, results
+from testing.local_server import LocalServer
 from testing.prometheus import Player, Scene, exporter, prometheus, sleep_until, wait_for_samples
 from testing.repos import git
 
@@ -147,3 +152,129 @@ def test_a_merged_mutation_that_regressed_in_production_gets_a_revert_pr(
     assert [h.outcome for h in history(ledger.read())] == ["reverted"]
     with Prometheus(url, 1.0) as gone:  # judged once, never again (not even asked)
         assert watch(ledger, production, gone, time.time(), print) == []
+
+
+class Outage:
+    """A stand-in for Prometheus's query_range API: an empty 503 (a proxy in front of a
+    Prometheus that is down) while `down`, else a steady series (100 ± 2) for any query but
+    `absent`, which matches no series."""
+
+    def __init__(self) -> None:
+        self.down = True
+        outage = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                query = parse_qs(urlsplit(self.path).query)
+                payload = b""
+                if not outage.down:
+                    start, end, step = (float(query[k][0]) for k in ("start", "end", "step"))
+                    times = [start + i * step for i in range(int((end - start) / step) + 1)]
+                    values = [[at, str(98.0 + int(at / step) * 7919 % 5)] for at in times]
+                    series = [{"metric": {}, "values": values}]
+                    if query["query"] == ["absent"]:
+                        series = []  # a query that matches no series
+                    data = {"resultType": "matrix", "result": series}
+                    payload = json.dumps({"status": "success", "data": data}).encode()
+                self.send_response(503 if outage.down else 200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = LocalServer(Handler)
+        self.url = self.server.url
+
+
+MERGED_AT = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+DAY = 86_400.0
+
+
+def merged_ledger(path: Path) -> FileLedger:
+    ledger = FileLedger(path)
+    at = MERGED_AT.isoformat()
+    ledger.append(
+        [
+            Entry(event="evaluated", at=at, fingerprint="0123456789ab", title=THREADS),
+            Entry(
+                event="outcome",
+                at=at,
+                fingerprint="0123456789ab",
+                outcome="merged",
+                merged_at=at,
+                pr_number=12,
+            ),
+        ]
+    )
+    return ledger
+
+
+def watch_at(
+    ledger: FileLedger,
+    url: str,
+    days: float,
+    lines: list[str],
+    queries: dict[str, str] | None = None,
+) -> list[str]:
+    """The production statuses one watch `days` after the merge recorded."""
+    production = Production.model_validate(
+        {
+            "prometheus": url,
+            "queries": queries or {"latency_p95_ms": "p95"},
+            "window": "1h",
+            "step": "5m",
+        }
+    )
+    now = MERGED_AT.timestamp() + days * DAY
+    with Prometheus(url, 5.0) as client:
+        watch(ledger, production, client, now, lines.append)
+    return [e.production["status"] for e in ledger.read() if e.production]
+
+
+@pytest.fixture
+def stub() -> Iterator[Outage]:
+    outage = Outage()
+    outage.server.start()
+    yield outage
+    outage.server.stop()
+
+
+def test_a_prometheus_outage_is_not_a_verdict(tmp_path: Path, stub: Outage) -> None:
+    """No data is retried until `watch_for` (7 days) has passed since the merge; once
+    Prometheus answers again the merge gets its real verdict."""
+    ledger = merged_ledger(tmp_path / "ledger.jsonl")
+    lines: list[str] = []
+    assert watch_at(ledger, stub.url, 1, lines) == []
+    assert "HTTP 503" in lines[-1]
+    assert "not final, watched again until 2026-03-09T10:00:00+00:00" in lines[-1]
+    assert watch_at(ledger, stub.url, 6.9, lines) == []
+    stub.down = False
+    assert watch_at(ledger, stub.url, 6.95, lines) == ["fine"]
+
+
+def test_no_data_is_final_once_the_watch_is_over(tmp_path: Path, stub: Outage) -> None:
+    ledger = merged_ledger(tmp_path / "ledger.jsonl")
+    assert watch_at(ledger, stub.url, 2, []) == []
+    assert watch_at(ledger, stub.url, 7 + 1 / 24, []) == ["no data"]
+    assert watch_at(ledger, stub.url, 9, []) == ["no data"]  # judged once
+    record = fold(ledger.read())["0123456789ab"]
+    assert record.production is not None and record.production["revert"] is False
+    assert record.production["reason"].startswith("no data: ")
+    assert record.outcome == "merged"
+
+
+def test_a_metric_without_data_keeps_the_watch_open(tmp_path: Path, stub: Outage) -> None:
+    """ "Fine, but no data for the error rate" is not final either until the watch is over."""
+    ledger = merged_ledger(tmp_path / "ledger.jsonl")
+    stub.down = False
+    queries = {"latency_p95_ms": "p95", "error_rate": "absent"}
+    lines: list[str] = []
+    assert watch_at(ledger, stub.url, 1, lines, queries) == []
+    assert "no data for error_rate; not final" in lines[-1]
+    assert watch_at(ledger, stub.url, 8, lines, queries) == ["fine"]
+    record = fold(ledger.read())["0123456789ab"]
+    assert record.production is not None
+    assert [v["status"] for v in record.production["verdicts"]] == ["fine", "no data"]

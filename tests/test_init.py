@@ -9,7 +9,9 @@ import yaml
 from mutbot.config import Config, load_config
 from mutbot.errors import ConfigError
 from mutbot.init import exposed_port, init, list_files, starter_config, starter_workflow
+from testing.expressions import evaluate, truthy
 from testing.repos import git, make_repo
+from testing.webhooks import payload
 
 
 def load(tmp_path: Path, files: list[str], texts: dict[str, str] | None = None) -> Config:
@@ -165,10 +167,6 @@ def test_workflow() -> None:
         "pull-requests": "write",
         "issues": "write",
     }
-    assert data["concurrency"] == {
-        "group": "mutbot-${{ github.repository }}",
-        "cancel-in-progress": False,
-    }
     (job,) = data["jobs"].values()
     assert "github.event_name != 'issue_comment'" in job["if"]
     assert "startsWith(github.event.comment.body, '/mutate')" in job["if"]
@@ -179,6 +177,104 @@ def test_workflow() -> None:
         "github-token": "${{ secrets.GITHUB_TOKEN }}",
         "anthropic-api-key": "${{ secrets.ANTHROPIC_API_KEY }}",
     }
+
+
+def test_workflow_queues_runs_on_the_job_not_the_workflow() -> None:
+    """A workflow-level group is claimed before the job's `if` is evaluated: any comment, even
+    an outsider's `/mutate`, would cancel a queued push or schedule run. A skipped job never
+    joins a job-level group."""
+    data = workflow(starter_workflow())
+    assert "concurrency" not in data
+    assert data["jobs"]["mutbot"]["concurrency"] == {
+        "group": "mutbot-${{ github.repository }}",
+        "cancel-in-progress": False,
+    }
+
+
+def runs(event_name: str, event: dict[str, Any]) -> bool:
+    """Whether the written workflow's job `if` lets this event through (GitHub's semantics,
+    for the subset of the expression language the `if` uses: testing/expressions.py)."""
+    condition = workflow(starter_workflow())["jobs"]["mutbot"]["if"]
+    pull = event.get("pull_request") or {}
+    github = {
+        "event_name": event_name,
+        "event": event,
+        "repository": event["repository"]["full_name"],
+        "head_ref": (pull.get("head") or {}).get("ref", "") if event_name == "pull_request" else "",
+    }
+    return truthy(evaluate(condition, {"github": github}))
+
+
+@pytest.mark.parametrize(
+    ("expression", "value"),
+    [
+        ("'MUTBOT/x' == 'mutbot/X'", True),  # strings compare ignoring case
+        ("github.nothing.here == 'x'", False),  # a missing property is null
+        ("github.nothing == ''", True),  # null and "" are both 0 as numbers
+        ("'a' && 'b'", "b"),
+        ("'' || 0", 0.0),
+        ("!(1 == 2) && contains(fromJSON('[\"A\", \"B\"]'), 'b')", True),
+    ],
+)
+def test_the_expression_evaluator_follows_github(expression: str, value: object) -> None:
+    assert evaluate(expression, {"github": {}}) == value
+
+
+def comment_event(body: str, association: str = "OWNER", user_type: str = "User") -> Any:
+    event = payload("issue_comment_created")
+    event["comment"].update(body=body, author_association=association)
+    event["comment"]["user"]["type"] = user_type
+    return event
+
+
+@pytest.mark.parametrize("association", ["OWNER", "MEMBER", "COLLABORATOR", "member"])
+def test_workflow_runs_commands_of_people_with_a_role(association: str) -> None:
+    assert runs("issue_comment", comment_event("/mutate n=2", association))
+
+
+@pytest.mark.parametrize(
+    ("body", "association", "user_type"),
+    [
+        ("/mutate", "NONE", "User"),  # an outsider: not even a runner starts
+        ("/mutate", "CONTRIBUTOR", "User"),
+        ("/mutate", "FIRST_TIME_CONTRIBUTOR", "User"),
+        ("/mutate", "OWNER", "Bot"),
+        ("You are totally right!", "OWNER", "User"),  # not a command
+        ("please /mutate", "OWNER", "User"),
+    ],
+)
+def test_workflow_drops_other_comments(body: str, association: str, user_type: str) -> None:
+    assert not runs("issue_comment", comment_event(body, association, user_type))
+
+
+def closed_pull(branch: str, head_repository: str | None) -> Any:
+    event = payload("pull_request_closed")
+    head = event["pull_request"]["head"]
+    head["ref"] = branch
+    if head_repository is None:
+        head["repo"] = None  # the fork was deleted
+    else:
+        head["repo"]["full_name"] = head_repository
+    return event
+
+
+def test_workflow_takes_closed_pull_requests_of_mutbot_branches_of_this_repository() -> None:
+    event = closed_pull("mutbot/threads-1a2b3c4", "Codertocat/Hello-World")
+    assert event["repository"]["full_name"] == "Codertocat/Hello-World"
+    assert runs("pull_request", event)
+    assert not runs("pull_request", closed_pull("mutbot/threads-1a2b3c4", "evil/Hello-World"))
+    assert not runs("pull_request", closed_pull("mutbot/threads-1a2b3c4", None))
+    assert not runs("pull_request", closed_pull("changes", "Codertocat/Hello-World"))
+
+
+@pytest.mark.parametrize(
+    ("name", "fixture"),
+    [("push", "push_with-new-branch"), ("workflow_dispatch", "workflow_dispatch_payload")],
+)
+def test_workflow_lets_pushes_and_manual_runs_through(name: str, fixture: str) -> None:
+    assert runs(name, payload(fixture))
+    schedule = {"schedule": "17 6 * * 1", "repository": payload(fixture)["repository"]}
+    assert runs("schedule", schedule)
 
 
 @pytest.mark.parametrize("branch", ["trunk", "release/2.x", "weird,[branch]", "yes"])

@@ -170,3 +170,12 @@ def test_noise_spread_and_vetoes_helpers() -> None:
         float(np.std(np.log(1 / np.array([1.00, 1.02, 0.99, 1.01])), ddof=1))
     )
     assert vetoes({}, {"throughput_rps": 0.1}) == []
+
+
+def test_d_and_change_round_trip_even_at_the_extremes() -> None:
+    """Beyond |d| ~ 37 the change rounds to -100%; its d is then infinite, never an error."""
+    from mutbot.judge import to_change, to_d
+
+    assert to_d("latency_p95_ms", to_change("latency_p95_ms", 0.3)) == pytest.approx(0.3)
+    assert to_d("latency_p95_ms", to_change("latency_p95_ms", 40.0)) == math.inf
+    assert to_d("throughput_rps", to_change("throughput_rps", -40.0)) == -math.inf

@@ -128,14 +128,35 @@ def test_rejects_paths_outside_the_targets(path: str) -> None:
 
 @pytest.mark.parametrize("path", ["../etc/passwd", "config/../Dockerfile", "config/.."])
 def test_rejects_paths_with_dotdot(path: str) -> None:
-    assert rejection(modify(path), ANYTHING) == f"path 'a/{path}' leaves the repository"
+    assert rejection(modify(path), ANYTHING) == f"path {path!r} leaves the repository"
 
 
-def test_rejects_absolute_paths() -> None:
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("config//x.ini", "is not a plain relative path"),
+        ("config/./x.ini", "is not a plain relative path"),
+        ("config/x.ini/", "is not a plain relative path"),
+        ("config/x\\y.ini", "holds a control character or a backslash"),
+    ],
+)
+def test_rejects_paths_that_are_not_plain(path: str, reason: str) -> None:
+    assert rejection(modify(path), ANYTHING) == f"path {path!r} {reason}"
+
+
+def test_rejects_a_nested_git_folder() -> None:
+    reason = rejection(modify("config/.GIT/hooks/post-checkout"), ANYTHING)
+    assert reason == "path 'config/.GIT/hooks/post-checkout' is inside a .git folder"
+
+
+def test_rejects_traditional_diffs_without_git_headers() -> None:
+    # git apply strips the first component of such names, whatever it is
     plain = "--- /etc/passwd\n+++ /etc/passwd\n@@ -1 +1 @@\n-root\n+toor\n"
-    assert rejection(plain, ANYTHING) == "path '/etc/passwd' leaves the repository"
     into = "--- a/Dockerfile\n+++ /etc/passwd\n@@ -1 +1 @@\n-root\n+toor\n"
-    assert rejection(into, ANYTHING) == "path '/etc/passwd' leaves the repository"
+    for diff in (plain, into):
+        assert rejection(diff, ANYTHING) == (
+            "no `diff --git` header (expected a diff as `git diff` writes it)"
+        )
 
 
 def test_rejects_absolute_path_in_git_form() -> None:
@@ -202,12 +223,17 @@ def test_rejects_symlink_creation() -> None:
         "+/etc/passwd\n"
         "\\ No newline at end of file\n"
     )
-    assert rejection(diff) == "the diff creates a symbolic link"
+    assert rejection(diff) == "config/link.ini: symbolic links are not allowed (mode 120000)"
 
 
 def test_rejects_turning_a_file_into_a_symlink() -> None:
     diff = "diff --git a/Dockerfile b/Dockerfile\nold mode 100644\nnew mode 120000\n"
-    assert rejection(diff) == "the diff creates a symbolic link"
+    assert rejection(diff) == "Dockerfile: symbolic links are not allowed (mode 120000)"
+
+
+def test_accepts_making_a_target_executable() -> None:
+    diff = "diff --git a/Dockerfile b/Dockerfile\nold mode 100644\nnew mode 100755\n"
+    assert check_diff(diff, RULES) == DiffSummary(("Dockerfile",), 0, 0, 0)
 
 
 def test_changed_lines_limit() -> None:
@@ -309,3 +335,142 @@ def test_a_run_can_narrow_the_targets_never_widen_them() -> None:
     )
     assert rejection(modify("app.py"), rules) == "app.py is not among the targets"
     assert check_diff(modify("Dockerfile"), rules).files == ("Dockerfile",)
+
+
+# Diffs that git applies differently from how their `diff --git` header reads: each of these
+# deleted, moved or created a workflow, the locustfile or .mutbot.yml past the old policy.
+NARROW = DiffRules(
+    targets=("config/**",),
+    protected=(".github/**", ".mutbot.yml", "loadtest/locustfile.py"),
+    max_changed_lines=200,
+    max_files=10,
+)
+BROAD = DiffRules(("**",), (".github/**",), 200, 10)
+NEW_WORKFLOW = "@@ -0,0 +1 @@\n+on: push\n"
+
+
+@pytest.mark.parametrize(
+    ("diff", "reason"),
+    [
+        (
+            "diff --git a/config/server.ini b/config/x.ini\nsimilarity index 100%\n"
+            "rename from .github/workflows/ci.yml\nrename to config/x.ini\n",
+            "line 1: `rename from .github/workflows/ci.yml` / `rename to config/x.ini` disagree "
+            "with the header 'diff --git a/config/server.ini b/config/x.ini'",
+        ),
+        (
+            "diff --git a/config/a.ini b/config/b.ini\nsimilarity index 100%\n"
+            "rename from loadtest/locustfile.py\nrename to config/b.ini\n",
+            "line 1: `rename from loadtest/locustfile.py` / `rename to config/b.ini` disagree "
+            "with the header 'diff --git a/config/a.ini b/config/b.ini'",
+        ),
+        (
+            "diff --git a/config/server.ini b/config/x.ini\nsimilarity index 100%\n"
+            "copy from config/server.ini\ncopy to .github/workflows/evil.yml\n",
+            "line 1: `copy from config/server.ini` / `copy to .github/workflows/evil.yml` "
+            "disagree with the header 'diff --git a/config/server.ini b/config/x.ini'",
+        ),
+        (
+            "diff --git config/.github/workflows/evil.yml config/.github/workflows/evil.yml\n"
+            "new file mode 100644\n--- /dev/null\n+++ config/.github/workflows/evil.yml\n"
+            + NEW_WORKFLOW,
+            "line 1: the header does not name a/… b/…: 'diff --git "
+            "config/.github/workflows/evil.yml config/.github/workflows/evil.yml'",
+        ),
+        (
+            "diff --git a/config/server.ini b/config/server.ini\ndeleted file mode 100644\n"
+            "--- a/.github/workflows/ci.yml\n+++ /dev/null\n@@ -1 +0,0 @@\n-on: push\n",
+            "line 3: `--- a/.github/workflows/ci.yml` disagrees with the header "
+            "(expected a/config/server.ini)",
+        ),
+        (
+            "diff --git a/config/link.ini b/config/link.ini\nnew file mode  120000\n"
+            "--- /dev/null\n+++ b/config/link.ini\n@@ -0,0 +1 @@\n+../.mutbot.yml\n",
+            "line 2: malformed header line 'new file mode  120000'",
+        ),
+        (
+            "diff --git a/config/link.ini b/config/link.ini\nnew file mode 0120000\n"
+            "--- /dev/null\n+++ b/config/link.ini\n@@ -0,0 +1 @@\n+../.mutbot.yml\n",
+            "line 2: malformed header line 'new file mode 0120000'",
+        ),
+        (
+            "diff --git a/config/server.ini b/config/server.ini\nold mode 100644\n"
+            "new mode  120000\n",
+            "line 3: malformed header line 'new mode  120000'",
+        ),
+    ],
+    ids=[
+        "rename-from-a-workflow",
+        "rename-from-the-locustfile",
+        "copy-to-a-workflow",
+        "first-component-not-a",
+        "minus-line-not-the-header",
+        "mode-two-spaces",
+        "mode-seven-digits",
+        "new-mode-two-spaces",
+    ],
+)
+def test_rejects_diffs_git_reads_otherwise_than_their_header(diff: str, reason: str) -> None:
+    assert rejection(diff, NARROW) == f"the diff does not parse: {reason}"
+
+
+def test_rejects_a_traditional_diff_whose_first_component_git_strips() -> None:
+    diff = "--- /dev/null\n+++ config/.github/workflows/evil.yml\n" + NEW_WORKFLOW
+    assert rejection(diff, NARROW) == (
+        "no `diff --git` header (expected a diff as `git diff` writes it)"
+    )
+
+
+def test_rejects_other_prefixes_even_with_broad_targets() -> None:
+    diff = (
+        "diff --git x/.github/workflows/evil.yml y/.github/workflows/evil.yml\n"
+        "new file mode 100644\n--- /dev/null\n+++ y/.github/workflows/evil.yml\n" + NEW_WORKFLOW
+    )
+    assert rejection(diff, BROAD) == (
+        "the diff does not parse: line 1: the header does not name a/… b/…: "
+        "'diff --git x/.github/workflows/evil.yml y/.github/workflows/evil.yml'"
+    )
+
+
+def test_quoted_names_are_decoded_as_git_decodes_them() -> None:
+    # git writes "\143i.yml" for nothing worse than "ci.yml" if it likes; the old policy
+    # matched the quoted text itself against the globs, which no protected glob matched
+    diff = (
+        'diff --git "a/.github/workflows/\\143i.yml" "b/.github/workflows/\\143i.yml"\n'
+        "deleted file mode 100644\n"
+        '--- "a/.github/workflows/\\143i.yml"\n+++ /dev/null\n@@ -1 +0,0 @@\n-on: push\n'
+    )
+    assert rejection(diff, BROAD).startswith(".github/workflows/ci.yml: changes under")
+    accented = (
+        'diff --git "a/config/caf\\303\\251.ini" "b/config/caf\\303\\251.ini"\n'
+        'new file mode 100644\n--- /dev/null\n+++ "b/config/caf\\303\\251.ini"\n'
+        "@@ -0,0 +1 @@\n+x = 1\n"
+    )
+    assert check_diff(accented, NARROW).files == ("config/café.ini",)
+    bad_escape = accented.replace("\\303\\251", "\\x63")
+    assert rejection(bad_escape, NARROW).startswith(
+        "the diff does not parse: line 1: the header does not name a/… b/…"
+    )
+
+
+@pytest.mark.parametrize(
+    ("mode", "reason"),
+    [
+        ("120000", "symbolic links are not allowed (mode 120000)"),
+        ("160000", "submodules are not allowed (mode 160000)"),
+        ("100664", "mode 100664 is not allowed (only 100644 or 100755)"),
+    ],
+)
+def test_only_regular_file_modes(mode: str, reason: str) -> None:
+    diff = (
+        f"diff --git a/config/x.ini b/config/x.ini\nnew file mode {mode}\n"
+        "--- /dev/null\n+++ b/config/x.ini\n@@ -0,0 +1 @@\n+x\n"
+    )
+    assert rejection(diff, NARROW) == f"config/x.ini: {reason}"
+    index = modify("config/x.ini").replace("2222222 100644", f"2222222 {mode}")
+    assert rejection(index, NARROW) == f"config/x.ini: {reason}"
+
+
+def test_rejects_text_that_cannot_be_written_as_utf8() -> None:
+    diff = modify("config/a.ini").replace("+new 0", "+new \ud800")
+    assert rejection(diff) == "the diff is not UTF-8 text (surrogates not allowed)"

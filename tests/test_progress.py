@@ -51,3 +51,22 @@ def test_the_pareto_front_is_reported_when_there_are_several_objectives() -> Non
     out = io.StringIO()
     print_ranking(result, Console(file=out, width=200))
     assert "Pareto front over latency_p95_ms, cost_per_mreq_usd: Use 4 workers" in out.getvalue()
+
+
+HOSTILE = "[link=https://evil.example]click[/link] \x1b[31mred\x1b]8;;https://x\x07z \u202eevil"
+
+
+def test_candidate_text_prints_as_text_in_tables_and_lines() -> None:
+    """No rich markup (a `[link=…]` became a live terminal hyperlink) and no escape sequence
+    (colours, hyperlinks, cursor moves) from a title, a reason or a note."""
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=400, color_system=None)
+    hostile = candidate("x", title=HOSTILE, rejected_at=("policy", HOSTILE))
+    print_ranking(run([hostile], []), console)
+    with ConsoleReporter(Console(file=out, force_terminal=False, width=400)) as reporter:
+        reporter.note(HOSTILE)
+        reporter.stage("x", HOSTILE)
+    text = out.getvalue()
+    assert "[link=https://evil.example]click[/link]" in text
+    assert "\x1b]8" not in text and "\x1b[31m" not in text and "\u202e" not in text
+    assert "\\x1b[31mred\\x1b]8;;https://x\\x07z \\u202eevil" in text

@@ -119,6 +119,8 @@ def test_baseline_figures_come_from_the_a_a_trials_or_the_newest_results(project
         (runs / run_id / "results.json").write_text(record.model_dump_json())
     (runs / "20260103T000000Z-cccccc").mkdir()
     (runs / "20260103T000000Z-cccccc" / "results.json").write_text("{not json")  # skipped
+    (runs / "20260104T000000Z-dddddd").mkdir()
+    (runs / "20260104T000000Z-dddddd" / "results.json").write_bytes(b"\xff\xfe{")  # not UTF-8
     found = last_baseline(project)
     assert found is not None
     assert found.metrics == {"latency_p95_ms": 90.0}

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
-from mutbot.report import change, fence, fmt, headline, ranking_rows, render_pr
+import pytest
+from hypothesis import given, settings
+
+from mutbot.report import change, code_span, defuse, fence, fmt, headline, ranking_rows, render_pr
+from testing.defusing import hostile_candidate, hostile_text, live, outside_fences
 from testing.records import DIFF, GUARANTEES, candidate, run
 
 
-def pr(**overrides: str) -> str:
+def pr(**overrides: Any) -> str:
     cand = candidate("use-4-workers", **overrides)
     return render_pr(cand, run([cand], [cand.slug]))
 
@@ -187,3 +191,60 @@ def test_change(metric: str, value: float, text: str) -> None:
 )
 def test_fence(text: str, expected: str) -> None:
     assert fence(text) == expected
+
+
+# the sanitiser
+
+
+@settings(max_examples=300, deadline=None)
+@given(hostile_text)
+def test_defused_text_never_acts_on_github(text: str) -> None:
+    assert live(defuse(text)) == []
+    assert live(defuse(text, markdown=False), markdown=False) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "markdown", "plain"),
+    [
+        ("[x](//evil.example)", "[x]\u200b(/\u200b/evil.example)", "[x](/\u200b/evil.example)"),
+        ("![](//e.x/p.png)", "![]\u200b(/\u200b/e.x/p.png)", "![](/\u200b/e.x/p.png)"),
+        ("<https://e.x>", "&lt;hxxps://e.x&gt;", "<hxxps://e.x>"),
+        ("[r]: //e.x", "[r]\u200b: /\u200b/e.x", "[r]: /\u200b/e.x"),
+        ("fixes owner/repo#1", "fixes owner/repo#\u200b1", "fixes owner/repo#\u200b1"),
+        ("@org/team", "@\u200borg/team", "@\u200borg/team"),
+        ("_www.e.x _https://e.x", "_www[.]e.x _hxxps://e.x", "_www[.]e.x _hxxps://e.x"),
+    ],
+)
+def test_defuse_examples(text: str, markdown: str, plain: str) -> None:
+    assert defuse(text) == markdown
+    assert defuse(text, markdown=False) == plain
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    title=hostile_text,
+    rationale=hostile_text,
+    category=hostile_text,
+    kind=hostile_text,
+    reason=hostile_text,
+    where=hostile_text,
+    file=hostile_text,
+)
+def test_a_whole_pr_body_from_a_hostile_candidate_is_inert(
+    title: str, rationale: str, category: str, kind: str, reason: str, where: str, file: str
+) -> None:
+    """Every field a candidate controls, rendered: outside the code fences nothing acts."""
+    hostile, result = hostile_candidate(title, rationale, category, kind, reason, where, file)
+    text = outside_fences(render_pr(hostile, result))
+    # the file name is in inline code, where nothing acts: one line, no backtick inside
+    [name] = hostile.files
+    span = code_span(name)
+    assert "`" not in span[1:-1] and "\n" not in span
+    assert f"\n- {span} +1 −1\n" in text
+    text = text.replace(span, "")
+    # the template's own command, HTML and inline code (`git revert -m 1 <merge commit sha>`)
+    own = ["/mutate revert", "<details>", "<summary>", "</summary>", "</details>"]
+    own += ["<merge commit sha>", "<commit sha>", "(< "]
+    for mine in own:
+        text = text.replace(mine, "")
+    assert live(text) == []

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from mutbot.units import format_duration, format_size, parse_duration, parse_size
+from mutbot.units import (
+    format_duration,
+    format_size,
+    parse_duration,
+    parse_fraction,
+    parse_size,
+    shown,
+)
 
 MIB = 1024**2
 GIB = 1024**3
@@ -26,6 +33,8 @@ SIZE_HINT = "expected a size such as 256m, 512MiB or 1g"
         ("1m30s", 90.0),
         ("1.5m", 90.0),
         ("2h", 7200.0),
+        ("1d", 86400.0),
+        ("0.5d", 43200.0),
         ("1h2m3s", 3723.0),
         ("30S", 30.0),
         (" 30 s ", 30.0),
@@ -152,3 +161,61 @@ def test_format_size_round_trips(size: int) -> None:
 @pytest.mark.parametrize("seconds", [0.25, 1.0, 30.0, 90.0, 120.0, 150.0, 3600.0])
 def test_format_duration_round_trips(seconds: float) -> None:
     assert parse_duration(format_duration(seconds)) == pytest.approx(seconds)
+
+
+# Hardening: any YAML number or text gives a value or a one-line ValueError, never a crash.
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (10**400, "expected a duration of at most 24h, got a huge number"),
+        (
+            "9" * 400,
+            "expected a duration of at most 24h, got '" + "9" * 27 + "..." + "9" * 28 + "'",
+        ),
+        (float("inf"), "expected a duration of at most 24h, got inf"),
+        (float("nan"), "expected a duration of at most 24h, got nan"),
+        ("24h1s", "expected a duration of at most 24h, got '24h1s'"),
+    ],
+)
+def test_parse_duration_is_finite_and_at_most_a_day(value: object, message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        parse_duration(value)
+    assert str(info.value) == message
+
+
+def test_parse_duration_takes_a_longer_bound() -> None:
+    assert parse_duration("24h") == 86400.0
+    assert parse_duration("2160h", most=90 * 86400.0) == parse_duration("90d", most=90 * 86400.0)
+    with pytest.raises(ValueError, match="at most 90d"):
+        parse_duration("2161h", most=90 * 86400.0)
+    with pytest.raises(ValueError, match="at most 24h"):
+        parse_duration("2d")
+
+
+@pytest.mark.parametrize("value", [10**400, "9" * 400 + "g", 2 * 1024**4, "1025g"])
+def test_parse_size_is_at_most_a_tebibyte(value: object) -> None:
+    with pytest.raises(ValueError, match="expected a size of at most 1024g, got"):
+        parse_size(value)
+    assert parse_size("1024g") == 1024**4
+
+
+@pytest.mark.parametrize("value", [10**400, float("nan"), float("inf"), "9" * 400 + "%"])
+def test_parse_fraction_refuses_huge_and_odd_numbers(value: object) -> None:
+    with pytest.raises(ValueError, match="expected a fraction from 0 to below 1, got"):
+        parse_fraction(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ("soon", "'soon'"),
+        pytest.param(10**5000, "a huge number", id="5000-digits"),  # repr() refuses it
+        ([[[[[1]]]]], "[[[[...]]]]"),
+        (list(range(100)), "[0, 1, 2, 3, 4, 5, ...]"),
+        ("x" * 1000, "'" + "x" * 27 + "..." + "x" * 28 + "'"),
+    ],
+)
+def test_shown_is_a_short_repr(value: object, text: str) -> None:
+    assert shown(value) == text

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from mutbot import untrusted
 from mutbot.errors import CandidateError
+
+MAX_FILE = 16 * 1024**2  # bytes: fifty candidates' diffs are a few hundred kilobytes
+
+
+# Header lines that change a file without a hunk. (`new file mode` is left out: it came with
+# `--- /dev/null` already, and fingerprints of earlier candidates must not change.)
+_WHOLE_FILE = ("rename from ", "rename to ", "copy from ", "copy to ", "old mode ", "new mode ")
 
 
 class Candidate(BaseModel):
@@ -37,6 +44,8 @@ class Candidate(BaseModel):
                 lines.append(line.rstrip())
             elif not in_hunk and line.startswith(("--- ", "+++ ")):
                 lines.append(line.split("\t")[0])  # which file, without timestamps
+            elif not in_hunk and line.startswith(_WHOLE_FILE):  # a rename has no hunk at all
+                lines.append(line.rstrip())
         return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:12]
 
 
@@ -46,24 +55,28 @@ _LIST = TypeAdapter(list[Candidate])
 def load_candidates(path: Path) -> list[Candidate]:
     """A JSON list of candidates, or one unified diff (`.diff`, `.patch`) as one candidate."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = untrusted.read(path, MAX_FILE).decode("utf-8")
     except OSError as exc:
         raise CandidateError(f"{path}: cannot read: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise CandidateError(f"{path}: not UTF-8 text (byte {exc.start + 1})") from exc
+    except ValueError as exc:
+        raise CandidateError(f"{path}: {exc}; candidates are diffs, not data") from exc
     if path.suffix in (".diff", ".patch"):
         if not text.strip():
             raise CandidateError(f"{path}: the diff is empty; nothing to measure")
-        return [Candidate(title=path.stem, kind="incremental", diff=text)]
+        return [Candidate(title=path.stem[:200], kind="incremental", diff=text)]
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise CandidateError(f"{path}: not valid JSON at line {exc.lineno}: {exc.msg}") from exc
+        data = untrusted.loads(text)
+    except untrusted.JsonError as exc:
+        raise CandidateError(f"{path}: {exc}") from exc
     if data == []:
         raise CandidateError(f"{path}: the list is empty; nothing to measure")
     try:
         return _LIST.validate_python(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = "/".join(str(part) for part in first["loc"]) or "(top level)"
+        where = "/".join(str(part) for part in first["loc"])[:100] or "(top level)"
         more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise CandidateError(
             f"{path}: {where}: {first['msg']}; expected a JSON list of "

@@ -16,21 +16,23 @@ from types import FrameType
 from pydantic import ValidationError
 from rich.console import Console
 
-from mutbot import __version__, proposers
+from mutbot import __version__, hardening, proposers, untrusted
 from mutbot.backends import BACKENDS
 from mutbot.candidates import load_candidates
-from mutbot.config import find_config, load_config
+from mutbot.config import check_paths, find_config, load_config
 from mutbot.errors import CandidateError, ConfigError, Interrupted, MutbotError
-from mutbot.explain import explain, find
+from mutbot.explain import Unusable, explain, find
 from mutbot.ledger.model import evaluated
 from mutbot.ledger.store import LOCAL_PATH, FileLedger, Ledger
 from mutbot.ledger.views import history
 from mutbot.pipeline import RunOptions
-from mutbot.progress import ConsoleReporter, print_ranking
+from mutbot.progress import ConsoleReporter, plain, print_ranking
 from mutbot.proposing import propose_only
 from mutbot.results import RunResult
 from mutbot.run import execute
-from mutbot.units import parse_duration
+from mutbot.units import parse_duration, shown
+
+MAX_RESULTS = 64 * 1024**2  # bytes of a results.json explain reads
 
 UNEXPECTED = 70
 
@@ -68,12 +70,13 @@ def cmd_propose(args: argparse.Namespace) -> int:
     )
     console = Console(stderr=True)
     _, proposal = propose_only(
-        options, lambda text: console.print(text, highlight=False, markup=False, soft_wrap=True)
+        options,
+        lambda text: console.print(plain(text), highlight=False, markup=False, soft_wrap=True),
     )
     listed = [c.model_dump(exclude_none=True) for c in proposal.candidates]
     args.out.write_text(json.dumps(listed, indent=2) + "\n", encoding="utf-8")
     for candidate in proposal.candidates:
-        print(f"{candidate.kind:<11} {candidate.fingerprint}  {candidate.title}")
+        print(plain(f"{candidate.kind:<11} {candidate.fingerprint}  {candidate.title}"))
     print(
         f"{len(listed)} candidates in {args.out}; measure them with "
         f"`mutbot run --proposer file:{args.out}`"
@@ -105,7 +108,7 @@ def cmd_ledger(args: argparse.Namespace) -> int:
         else:
             sys.stdout.write(text)
         return 0
-    print(show(entries, as_json=args.json))
+    print(plain(show(entries, as_json=args.json)))
     return 0
 
 
@@ -130,6 +133,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     path = find_config(args.repo)
     config = load_config(path)
+    check_paths(config, args.repo, path)
     print(f"{path}: valid ({len(config.targets)} target globs, primary {config.objective.primary})")
     if args.mutations:
         candidates = load_candidates(args.mutations)
@@ -138,19 +142,32 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    path = args.results
     try:
-        run = RunResult.model_validate_json(args.results.read_text(encoding="utf-8"))
+        data = untrusted.loads(untrusted.read(path, MAX_RESULTS), allow_nan=True)
+        run = RunResult.model_validate(data)
     except OSError as exc:
-        raise CandidateError(f"{args.results}: cannot read: {exc.strerror}") from exc
+        raise CandidateError(f"{path}: cannot read: {exc.strerror}") from exc
+    except untrusted.JsonError as exc:
+        raise CandidateError(f"{path}: {exc}") from exc
     except ValidationError as exc:
-        first = exc.errors()[0]["msg"]
-        raise CandidateError(f"{args.results}: not a mutbot results.json: {first}") from exc
+        first = exc.errors()[0]
+        where = "/".join(str(part) for part in first["loc"])[:100] or "(top level)"
+        raise CandidateError(f"{path}: not a mutbot results.json: {where}: {first['msg']}") from exc
+    except ValueError as exc:  # too large
+        raise CandidateError(f"{path}: {exc}; not a mutbot results.json") from exc
     cand = find(run, args.candidate)
     if cand is None:
-        names = ", ".join(c.slug for c in run.candidates)
-        raise CandidateError(f"{args.results}: no candidate {args.candidate!r}; one of: {names}")
-    lines, same = explain(run, cand)
-    print("\n".join(lines))
+        names = ", ".join(c.slug for c in run.candidates[:20])
+        more = f" (+{len(run.candidates) - 20} more)" if len(run.candidates) > 20 else ""
+        raise CandidateError(
+            f"{path}: no candidate {shown(args.candidate)}; one of: {names}{more}"[:1000]
+        )
+    try:
+        lines, same = explain(run, cand)
+    except Unusable as exc:
+        raise CandidateError(f"{path}: cannot recompute: {exc}") from exc
+    print(plain("\n".join(lines)))
     return 0 if same else 1
 
 
@@ -199,7 +216,9 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also leave a local branch mutbot/<slug> per proposed candidate",
     )
-    run.add_argument("--backend", choices=sorted(BACKENDS), help="default: docker if it answers")
+    run.add_argument(
+        "--backend", choices=sorted(BACKENDS), help="default: docker if it answers, else local"
+    )
     run.add_argument("--seed", type=int, default=1, help="orders the trials inside each pair")
     run.add_argument("--timeout", type=parse_duration, help="stop and clean up after this long")
     run.set_defaults(func=cmd_run)
@@ -213,7 +232,9 @@ def parser() -> argparse.ArgumentParser:
     ask.set_defaults(func=cmd_propose)
 
     act = sub.add_parser("action", help="run as the GitHub Action (reads GITHUB_* variables)")
-    act.add_argument("--backend", choices=sorted(BACKENDS), help="default: docker if it answers")
+    act.add_argument(
+        "--backend", choices=sorted(BACKENDS), help="default: docker (local only when named)"
+    )
     act.set_defaults(func=cmd_action)
 
     watch = sub.add_parser("monitor", help="compare merged mutations in production; revert PRs")
@@ -254,12 +275,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    hardening.harden()  # before any child process: no secret may reach one
     args = parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _raise("terminated"))
     try:
         return int(args.func(args))
     except MutbotError as exc:
-        print(f"mutbot: error: {exc}", file=sys.stderr)
+        print(plain(f"mutbot: error: {exc}"), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("mutbot: interrupted", file=sys.stderr)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -19,19 +19,42 @@ from pydantic import (
     model_validator,
 )
 
+from mutbot import globs, untrusted
+from mutbot.config_errors import format_errors
 from mutbot.errors import ConfigError
 from mutbot.metrics import METRICS, OBJECTIVES
-from mutbot.units import parse_duration, parse_fraction, parse_size
+from mutbot.units import DAY, parse_duration, parse_fraction, parse_size, shown
 
 CONFIG_LOCATIONS = (".mutbot.yml", ".github/mutbot.yml")
+MAX_FILE = 64 * 1024  # bytes of .mutbot.yml: PyYAML reads ~100 KB/s at worst
+MAX_LIST = 256  # globs in targets, protected, propose.keep
 
+
+def _long_duration(value: object) -> float:
+    return parse_duration(value, most=90 * DAY)
+
+
+def _kept(value: str) -> str:
+    file, colon, key = value.partition(":")
+    if not colon or not key:
+        raise ValueError(
+            f"expected FILE:KEY, e.g. config/server.ini:server.threads, got {shown(value)}"
+        )
+    globs.check(file)
+    return value
+
+
+# Sandbox, tests, load and LLM durations are at most 24h; production windows may be long.
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+LongDuration = Annotated[float, BeforeValidator(_long_duration)]
 Size = Annotated[int, BeforeValidator(parse_size)]
 Percent = Annotated[float, BeforeValidator(parse_fraction)]
+Glob = Annotated[str, AfterValidator(globs.check)]
+Kept = Annotated[str, AfterValidator(_kept)]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class Sandbox(_Section):
@@ -40,7 +63,7 @@ class Sandbox(_Section):
     port: int = Field(8080, ge=1, le=65535)
     health: str = "/healthz"
     command: str | None = None
-    cpus: float = Field(1.0, gt=0)
+    cpus: float = Field(1.0, gt=0, le=256)
     memory: Size = parse_size("256m")
     startup_timeout: Duration = 30.0
     build_timeout: Duration = 600.0
@@ -50,7 +73,7 @@ class Sandbox(_Section):
     @classmethod
     def _path(cls, value: str) -> str:
         if not value.startswith("/"):
-            raise ValueError(f"expected an HTTP path starting with '/', got {value!r}")
+            raise ValueError(f"expected an HTTP path starting with '/', got {shown(value)}")
         return value
 
 
@@ -62,7 +85,7 @@ class Tests(_Section):
 class Load(_Section):
     locustfile: str
     users: int = Field(20, ge=1, le=10_000)
-    spawn_rate: float = Field(20.0, gt=0)
+    spawn_rate: float = Field(20.0, gt=0, le=10_000)
     duration: Duration = 20.0
     warmup: Duration = 5.0
     arrival_rate: float | None = Field(None, gt=0)  # requests/s: open-loop load; None: closed
@@ -98,7 +121,7 @@ class Objective(_Section):
     @classmethod
     def _known_objective(cls, value: str) -> str:
         if value not in OBJECTIVES:
-            raise ValueError(f"expected one of {', '.join(OBJECTIVES)}, got {value!r}")
+            raise ValueError(f"expected one of {', '.join(OBJECTIVES)}, got {shown(value)}")
         return value
 
     @field_validator("also")
@@ -113,7 +136,9 @@ class Objective(_Section):
     def _known_metrics(cls, value: dict[str, float | None]) -> dict[str, float | None]:
         unknown = sorted(set(value) - set(METRICS))
         if unknown:
-            raise ValueError(f"unknown metric {unknown[0]!r}; expected one of {', '.join(METRICS)}")
+            raise ValueError(
+                f"unknown metric {shown(unknown[0])}; expected one of {', '.join(METRICS)}"
+            )
         if any(v is not None and v < 0 for v in value.values()):
             raise ValueError("expected limits of zero or more (or null to drop a default)")
         return value
@@ -144,7 +169,8 @@ class Judge(_Section):
     def _alpha_reachable(self) -> Judge:
         # The exact test cannot give p below 1/2^n; the CI's lower bound needs alpha/2 and Holm
         # multiplies the smallest p by the number of candidates confirmed.
-        needed = max(math.log2(2 / self.alpha), math.log2(self.confirm_top / self.alpha))
+        # (logarithms of quotients: 2 / 5e-324 would overflow to inf)
+        needed = max(1, math.log2(self.confirm_top)) - math.log2(self.alpha)
         if self.pairs < math.ceil(needed - 1e-9):
             raise ValueError(
                 f"with {self.pairs} pairs the exact test can never reach alpha {self.alpha:g} "
@@ -178,7 +204,7 @@ class Policy(_Section):
         if value is not None and not re.fullmatch(
             r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", value
         ):
-            raise ValueError(f"expected HH:MM-HH:MM in UTC, e.g. 22:00-06:00, got {value!r}")
+            raise ValueError(f"expected HH:MM-HH:MM in UTC, e.g. 22:00-06:00, got {shown(value)}")
         return value
 
 
@@ -187,22 +213,24 @@ class Production(_Section):
 
     prometheus: str  # base URL, e.g. http://prometheus:9090
     queries: dict[str, str] = Field(min_length=1)  # metric name (see METRICS) -> PromQL
-    window: Duration = 86_400.0  # compared before and after the merge, each this long
-    step: Duration = 300.0  # resolution of the query_range samples
-    settle: Duration = 0.0  # skipped right after the merge (rollout time)
+    window: LongDuration = 86_400.0  # compared before and after the merge, each this long
+    step: LongDuration = 300.0  # resolution of the query_range samples
+    settle: LongDuration = 0.0  # skipped right after the merge (rollout time)
     error_rate_limit: Percent = 0.05  # an error rate above this after the merge: revert
     min_realised: Percent = 0.5  # realised / predicted improvement below this: revert
     timeout: Duration = 30.0
     # how long after a merge "no data" (Prometheus down, too few samples) is retried before it
     # is recorded as final
-    watch_for: Duration = 7 * 86_400.0
+    watch_for: LongDuration = 7 * 86_400.0
 
     @field_validator("queries")
     @classmethod
     def _known(cls, value: dict[str, str]) -> dict[str, str]:
         unknown = sorted(set(value) - set(METRICS))
         if unknown:
-            raise ValueError(f"unknown metric {unknown[0]!r}; expected one of {', '.join(METRICS)}")
+            raise ValueError(
+                f"unknown metric {shown(unknown[0])}; expected one of {', '.join(METRICS)}"
+            )
         return value
 
 
@@ -212,7 +240,7 @@ class Propose(_Section):
     prompts: str | None = None  # folder of prompt overrides, relative to the project
     # Settings no proposer may change, as FILE:KEY (e.g. "config/server.ini:server.timeout_ms"):
     # values that describe the environment or a contract rather than a tuning choice.
-    keep: list[str] = Field(default_factory=list)
+    keep: list[Kept] = Field(default_factory=list, max_length=MAX_LIST)
 
 
 class Llm(_Section):
@@ -230,8 +258,8 @@ class Llm(_Section):
 
 class Config(_Section):
     version: Literal[1]
-    targets: list[str] = Field(min_length=1)
-    protected: list[str] = Field(default_factory=lambda: [".github/**"])
+    targets: list[Glob] = Field(min_length=1, max_length=MAX_LIST)
+    protected: list[Glob] = Field(default_factory=lambda: [".github/**"], max_length=MAX_LIST)
     sandbox: Sandbox = Field(default_factory=Sandbox)
     tests: Tests = Field(default_factory=Tests)
     load: Load
@@ -247,7 +275,7 @@ class Config(_Section):
     @classmethod
     def _not_a_boolean(cls, value: object) -> object:
         if isinstance(value, bool):  # YAML's true would pass as 1
-            raise ValueError(f"expected 1 (the only config version), got {value!r}")
+            raise ValueError(f"expected 1 (the only config version), got {shown(value)}")
         return value
 
 
@@ -262,78 +290,54 @@ def find_config(project: Path) -> Path:
 
 def load_config(path: Path) -> Config:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = untrusted.read(path, MAX_FILE).decode("utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start + 1})") from exc
+    except ValueError as exc:  # too large
+        raise ConfigError(f"{path}: {exc}; a config file is a few kilobytes") from exc
+    try:
+        data = untrusted.load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from exc
+        problem = (getattr(exc, "problem", None) or str(exc).split("\n")[0])[:200]
+        where = [] if isinstance(exc, untrusted.YamlRefused) else ["not valid YAML"]
+        if mark:
+            where.append(f"at line {mark.line + 1}, column {mark.column + 1}")
+        head = " ".join(where)
+        raise ConfigError(f"{path}: {head}: {problem}" if head else f"{path}: {problem}") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of keys (version, targets, load, ...)")
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(format_errors(path, exc)) from exc
+        raise ConfigError(format_errors(path, exc, Config)) from exc
 
 
-def format_errors(path: Path, exc: ValidationError) -> str:
-    """One line per problem: 'FILE: key.path: what was expected'."""
-    lines = []
-    for error in exc.errors():
-        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
-        lines.append(f"{path}: {key}: {_expected(error)}")
-    return "\n".join(lines)
-
-
-_PLAIN = {
-    "float_parsing": "expected a number",
-    "float_type": "expected a number",
-    "int_parsing": "expected a whole number",
-    "int_type": "expected a whole number",
-    "int_from_float": "expected a whole number",
-    "string_type": "expected a string",
-    "list_type": "expected a list",
-    "dict_type": "expected a mapping",
-    "model_type": "expected a mapping",
-    "bool_type": "expected true or false",
-    "bool_parsing": "expected true or false",
-}
-_BOUNDS = {
-    "greater_than": "above",
-    "greater_than_equal": "at least",
-    "less_than": "below",
-    "less_than_equal": "at most",
-}
-
-
-def _expected(error: Any) -> str:
-    kind, loc, ctx = error["type"], error["loc"], error.get("ctx", {})
-    if kind == "extra_forbidden":
-        return _unknown_key(loc)
-    if kind == "missing":
-        return "required key is missing"
-    if kind == "literal_error" and loc == ("version",):
-        return f"expected 1 (the only config version), got {error['input']!r}"
-    if kind in _PLAIN:
-        return f"{_PLAIN[kind]}, got {error['input']!r}"
-    if kind in _BOUNDS:
-        bound = next(iter(ctx.values()))
-        return f"expected a value {_BOUNDS[kind]} {bound}, got {error['input']!r}"
-    if kind == "too_short":
-        return "expected a list with at least one entry"
-    if kind == "literal_error":
-        return f"expected {ctx.get('expected')}, got {error['input']!r}"
-    return str(error["msg"]).removeprefix("Value error, ")
-
-
-def _unknown_key(loc: tuple[Any, ...]) -> str:
-    model: type[BaseModel] = Config
-    for part in loc[:-1]:
-        annotation = model.model_fields[str(part)].annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            model = annotation
-    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
-    hint = f"did you mean {close[0]!r}? " if close else ""
-    return f"unknown key; {hint}expected one of {', '.join(model.model_fields)}"
+def check_paths(config: Config, project: Path, path: Path) -> None:
+    """Every file or folder the config names resolves inside the project (symlinks followed):
+    a build context of `..` or a locustfile linked to /etc would read outside the checkout."""
+    root = project.resolve()
+    named = {
+        "sandbox.dockerfile": config.sandbox.dockerfile,
+        "sandbox.context": config.sandbox.context,
+        "load.locustfile": config.load.locustfile,
+        "propose.prompts": config.propose.prompts,
+    }
+    problems = []
+    for key, value in named.items():
+        if value is None:
+            continue
+        try:
+            where = (root / value).resolve()
+        except (OSError, RuntimeError, ValueError):  # a symlink loop, a NUL byte
+            problems.append(f"{path}: {key}: cannot resolve the path {shown(value)}")
+            continue
+        if not where.is_relative_to(root):
+            problems.append(
+                f"{path}: {key}: must stay inside the project folder {root}, "
+                f"got {shown(value)} (resolves to {shown(str(where))})"
+            )
+    if problems:
+        raise ConfigError("\n".join(problems))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from pydantic import ValidationError
+
 from mutbot.config import Judge
 from mutbot.judge import (
     Settings,
@@ -19,6 +21,10 @@ from mutbot.report import change, fmt, interval, p_text
 from mutbot.results import CandidateResult, RunResult
 from mutbot.risk import assess_complexity, assess_risk
 from mutbot.stats import holm
+from mutbot.units import shown
+
+MAX_PAIRS = 200  # judge.pairs at most; the exact test takes seconds on a few hundred
+MAX_CONFIRMED = 50  # judge.confirm_top at most
 
 
 def find(run: RunResult, name: str) -> CandidateResult | None:
@@ -28,17 +34,75 @@ def find(run: RunResult, name: str) -> CandidateResult | None:
     return None
 
 
+class Unusable(ValueError):
+    """A results.json that parses but cannot be recomputed (edited by hand, or not mutbot's)."""
+
+
 def _settings(run: RunResult) -> Settings:
+    primary = run.objective.get("primary")
+    if not isinstance(primary, str) or primary not in METRICS:
+        raise Unusable(f"objective.primary: expected a metric name, got {shown(primary)}")
     guardrails = run.objective.get("guardrails", {})
-    assert isinstance(guardrails, dict)
-    limits = {str(k): float(v) for k, v in guardrails.items()}
-    return settings_for(str(run.objective["primary"]), Judge.model_validate(run.judge), limits)
+    if not isinstance(guardrails, dict):
+        raise Unusable(f"objective.guardrails: expected a mapping, got {shown(guardrails)}")
+    limits: dict[str, float] = {}
+    for name, limit in guardrails.items():
+        if name not in METRICS:
+            raise Unusable(f"objective.guardrails: unknown metric {shown(name)}")
+        if isinstance(limit, bool) or not isinstance(limit, int | float) or not 0 <= limit < 1e300:
+            raise Unusable(f"objective.guardrails.{name}: expected a limit of zero or more")
+        limits[name] = float(limit)
+    try:
+        rules = Judge.model_validate(run.judge)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(["judge", *(str(part) for part in first["loc"])])[:100]
+        raise Unusable(f"{key}: {first['msg'].removeprefix('Value error, ')[:300]}") from None
+    return settings_for(primary, rules, limits)
+
+
+def _check_blocks(run: RunResult, rules: Settings) -> None:
+    """The pairs the judge reads, as a run writes them: few enough for the exact test, enough
+    for a finite interval at alpha, the primary metric in every trial, every figure 0, NaN (not
+    measured) or from 1e-6 to 1e9 (so no log ratio passes ±35, where expm1 rounds to -1 and its
+    inverse fails)."""
+    confirmed = [c for c in run.candidates if c.judgement is not None]
+    if len(confirmed) > MAX_CONFIRMED:
+        raise Unusable(
+            f"{len(confirmed)} judged candidates; a run confirms at most {MAX_CONFIRMED}"
+        )
+    fewest = math.ceil(1 - math.log2(rules.alpha) - 1e-9)  # 1/2^n <= alpha/2
+    blocks = [(f"candidate {shown(c.slug)}", c.pairs) for c in confirmed]
+    for name, pairs in blocks:
+        if not fewest <= len(pairs) <= MAX_PAIRS:
+            raise Unusable(
+                f"{name}: {len(pairs)} pairs; a judged candidate has from {fewest} (alpha "
+                f"{rules.alpha:g}) to {MAX_PAIRS}"
+            )
+    if run.noise is not None:
+        if len(run.noise.pairs) > MAX_PAIRS:
+            raise Unusable(f"the A/A block: {len(run.noise.pairs)} pairs; at most {MAX_PAIRS}")
+        blocks.append(("the A/A block", run.noise.pairs))
+    for name, pairs in blocks:
+        for pair in pairs:
+            for trial in (pair.baseline, pair.candidate):
+                where = f"{name}: pair {pair.index + 1} {trial.side}"
+                if rules.primary not in trial.metrics:
+                    raise Unusable(f"{where}: no {rules.primary}")
+                for metric, value in trial.metrics.items():
+                    if not (value == 0 or 1e-6 <= value <= 1e9 or math.isnan(value)):
+                        raise Unusable(
+                            f"{where}: {shown(metric)} is {shown(value)}, expected 0 or a "
+                            "figure from 1e-6 to 1e9"
+                        )
 
 
 def explain(run: RunResult, cand: CandidateResult) -> tuple[list[str], bool]:
-    """The lines to print, and whether the recomputed verdict matches the recorded one."""
+    """The lines to print, and whether the recomputed verdict matches the recorded one.
+    Unusable when the file's settings or pairs cannot be what a run wrote."""
     rules = _settings(run)
     primary = rules.primary
+    _check_blocks(run, rules)
     lines = [f"{cand.title} [{cand.slug}]", f"recorded: {cand.verdict} — {cand.reason}"]
     if cand.judgement is None:
         lines.append(f"rejected at stage {cand.stage} before the judge: nothing to recompute")

@@ -92,7 +92,12 @@ def watch(
     log: Log,
     alpha: float = 0.05,
 ) -> list[Watched]:
-    """Judge every merged mutation whose after-window has passed and that was not judged yet."""
+    """Judge every merged mutation whose after-window has passed and that was not judged yet.
+
+    A verdict is final (a `production` entry) when it calls for a revert, when every metric
+    had data, or once `production.watch_for` has passed since the merge. Before that, a metric
+    without data (Prometheus down, too few samples) is not a verdict: the merge is only
+    logged, and watched again on the next run."""
     done = []
     for record in fold(ledger.read()).values():
         if record.outcome != "merged" or record.production or not record.merged_at:
@@ -105,6 +110,11 @@ def watch(
         predicted = {record.primary: record.change} if record.primary and record.change else {}
         verdicts = observe(prometheus, production, spans, predicted, alpha)
         revert, reason = decide(verdicts)
+        until = merged + production.watch_for
+        if not revert and any(v.status == "no data" for v in verdicts) and now < until:
+            stamp = datetime.fromtimestamp(until, UTC).isoformat(timespec="seconds")
+            log(f"{record.title}: {reason}; not final, watched again until {stamp}")
+            continue
         status = (
             "no data"
             if all(v.status == "no data" for v in verdicts)

@@ -55,7 +55,7 @@ def deltas(pairs: list[Pair], metric: str) -> NDArray[np.float64]:
     cand = np.array([p.candidate.metrics[metric] for p in pairs], dtype=float)
     if metric in ABSOLUTE:
         return np.asarray(base - cand, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         d = np.log(base / cand)
     return np.asarray(d if METRICS[metric].better == "lower" else -d, dtype=np.float64)
 
@@ -71,7 +71,9 @@ def to_d(metric: str, change: float) -> float:
     """The inverse of to_change."""
     if metric in ABSOLUTE:
         return -change
-    return -math.log1p(change) if METRICS[metric].better == "lower" else math.log1p(change)
+    # -100% is where to_change lands for |d| above ~37 (e^-37 rounds to 0): d is unbounded there
+    grown = math.log1p(change) if change > -1 else -math.inf
+    return -grown if METRICS[metric].better == "lower" else grown
 
 
 def d_interval(comp: Comparison) -> tuple[float, float]:

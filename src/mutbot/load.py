@@ -14,6 +14,7 @@ from pathlib import Path
 from mutbot.backends.local_backend import clean_env
 from mutbot.config import Load
 from mutbot.errors import LoadError
+from mutbot.hardening import confine_child
 from mutbot.metrics import RawLoad
 
 
@@ -54,9 +55,12 @@ def drive(
     if load.arrival_rate:
         args += ["--arrival-rate", str(load.arrival_rate)]
 
+    parent = os.getpid()
+
     def pin() -> None:
         if cores and hasattr(os, "sched_setaffinity"):
             os.sched_setaffinity(0, cores)
+        confine_child(parent)  # dies with mutbot, even on SIGKILL
 
     limit = load.warmup + load.duration + 60
     with log.open("ab") as err:

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from mutbot.backends.base import Artifact, Backend
 from mutbot.candidates import Candidate, slugify
-from mutbot.config import Config, find_config, load_config
+from mutbot.config import Config, check_paths, find_config, load_config
 from mutbot.errors import StageFailure
 from mutbot.judge import compare_all
 from mutbot.policy import DiffRules, DiffSummary, check_diff
@@ -101,6 +101,7 @@ def new_run_id() -> str:
 def load_inputs(options: RunOptions) -> tuple[Config, Path]:
     config_path = options.config or find_config(options.project)
     config = load_config(config_path)
+    check_paths(config, options.project, config_path)
     propose: dict[str, object] = {}
     if options.count:
         propose["count"] = options.count
@@ -176,16 +177,18 @@ def _policy(ctx: Context, subject: Subject, candidate: Candidate) -> None:
 def _apply(ctx: Context, subject: Subject) -> None:
     subject.project_dir = ctx.workspace.add(subject.slug)
     if subject.candidate is not None:
-        ctx.workspace.apply(subject.project_dir, subject.candidate.diff)
+        ctx.workspace.apply(subject.project_dir, subject.candidate.diff, diff_rules(ctx))
 
 
 def _build(ctx: Context, subject: Subject) -> None:
     assert subject.project_dir is not None
     tag = f"mutbot-{ctx.run_id.lower()}:{subject.slug}"
     changed = subject.summary.files if subject.summary else ()
-    subject.artifact = ctx.backend.build(
-        subject.project_dir, tag, _log(ctx, subject, "build"), changed
-    )
+    try:  # builds, tests and services see the tracked files and the diff's: no .git
+        source = ctx.workspace.export(subject.project_dir, changed)
+    except OSError as exc:
+        raise StageFailure("build", f"cannot copy the candidate's files: {exc}") from None
+    subject.artifact = ctx.backend.build(source, tag, _log(ctx, subject, "build"), changed)
 
 
 def _tests(ctx: Context, subject: Subject) -> None:

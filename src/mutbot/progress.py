@@ -1,16 +1,39 @@
-"""Terminal output: a live table of each candidate's stage, then the ranking."""
+"""Terminal output: a live table of each candidate's stage, then the ranking.
+
+Candidate and repository text reaches the terminal (and CI logs) as plain text: never rich
+markup (`[link=…]` would print a live hyperlink), never a control character (an escape sequence
+could recolour, hide or rewrite what the log shows, or print its own hyperlinks)."""
 
 from __future__ import annotations
 
+import re
 from types import TracebackType
 
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 from mutbot.proposers.base import Opportunity
 from mutbot.report import proposal_line, ranking_rows
 from mutbot.results import RunResult
+
+# C0 and C1 controls but newline and tab; the bidirectional overrides ("Trojan Source")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def plain(text: str) -> str:
+    """Text with every control character shown as an escape (`\\x1b`), so it prints as itself."""
+    return _CONTROL.sub(_escape, text)
+
+
+def _escape(found: re.Match[str]) -> str:
+    code = ord(found[0])
+    return f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}"
+
+
+def _cell(text: str) -> Text:
+    return Text(plain(text))  # a Text is never read as markup
 
 
 class ConsoleReporter:
@@ -41,25 +64,27 @@ class ConsoleReporter:
         if self._live is not None:
             self._live.update(self._table())
         else:
-            self.console.print(f"{slug}: {text}", highlight=False, markup=False, soft_wrap=True)
+            self.console.print(
+                plain(f"{slug}: {text}"), highlight=False, markup=False, soft_wrap=True
+            )
 
     def note(self, text: str) -> None:
-        self.console.print(text, highlight=False, markup=False, soft_wrap=True)
+        self.console.print(plain(text), highlight=False, markup=False, soft_wrap=True)
 
     def _table(self) -> Table:
         table = Table("candidate", "stage", title="mutbot", title_justify="left")
         for slug, text in self.stages.items():
-            table.add_row(slug, text)
+            table.add_row(_cell(slug), _cell(text))
         return table
 
 
 def print_ranking(run: RunResult, console: Console) -> None:
     if run.proposal:
         print_opportunities(run.proposal.opportunities, console)
-        console.print(proposal_line(run), highlight=False, markup=False)
+        console.print(plain(proposal_line(run)), highlight=False, markup=False)
     table = Table("#", "candidate", "verdict", "detail", title="Ranking", title_justify="left")
     for row in ranking_rows(run):
-        table.add_row(*row)
+        table.add_row(*map(_cell, row))
     console.print(table)
     if run.pareto:
         also = run.objective.get("also") or []
@@ -67,8 +92,10 @@ def print_ranking(run: RunResult, console: Console) -> None:
         objectives = [str(run.objective["primary"]), *map(str, also)]
         titles = {c.slug: c.title for c in run.candidates}
         console.print(
-            f"Pareto front over {', '.join(objectives)}: "
-            + "; ".join(titles[slug] for slug in run.pareto),
+            plain(
+                f"Pareto front over {', '.join(objectives)}: "
+                + "; ".join(titles[slug] for slug in run.pareto)
+            ),
             highlight=False,
             markup=False,
         )
@@ -79,5 +106,5 @@ def print_opportunities(found: list[Opportunity], console: Console) -> None:
         return
     table = Table("category", "where", "why", title="Opportunities", title_justify="left")
     for item in found:
-        table.add_row(item.category, f"{item.path}:{item.line}", item.why)
+        table.add_row(_cell(item.category), _cell(f"{item.path}:{item.line}"), _cell(item.why))
     console.print(table)

@@ -131,8 +131,8 @@ def last_baseline(project: Path) -> Baseline | None:
     """The baseline summary of the newest results.json under .mutbot/runs, if there is one."""
     for path in sorted((project / ".mutbot" / "runs").glob("*/results.json"), reverse=True):
         try:
-            run = RunResult.model_validate_json(path.read_text(encoding="utf-8"))
-        except (OSError, ValidationError):
+            run = RunResult.model_validate_json(path.read_bytes())
+        except (OSError, ValidationError):  # not UTF-8 or not a results.json: the next one
             continue
         if run.baseline.summary:
             return Baseline(

@@ -13,9 +13,17 @@ from unidiff.patch import PatchSet
 from mutbot.metrics import METRICS
 from mutbot.results import CandidateResult, Comparison, RunResult
 
+
+def _inert(value: object) -> object:
+    """Every `{{ value }}` of the PR template: numbers and `Inert` text as they are, any other
+    text defused, so a field added to the template later is safe by default."""
+    return value if isinstance(value, Inert | int | float) else defuse(str(value))
+
+
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("mutbot", "templates"),
-    autoescape=False,  # markdown, not HTML
+    autoescape=False,  # markdown, not HTML: `_inert` defuses instead
+    finalize=_inert,
     keep_trailing_newline=True,
     trim_blocks=True,
     lstrip_blocks=True,
@@ -81,30 +89,49 @@ def fence(text: str) -> str:
     return "`" * max(3, longest + 1)
 
 
-_LINK = re.compile(r"\b(h)tt(ps?)(?=://)|\b(f)t(p)(?=://)", re.IGNORECASE)
-_WWW = re.compile(r"\b(www)\.", re.IGNORECASE)
-_REFERENCE = re.compile(r"#(?=\d)|\b(GH)-(?=\d)", re.IGNORECASE)
-_FENCE_LINE = re.compile(r"^([ \t]*)(```|~~~)", re.MULTILINE)
+# No word boundaries: GitHub links `_https://x` and `_www.x` too; defanging more costs nothing
+_LINK = re.compile(r"(h)tt(ps?)(?=://)|(f)t(p)(?=://)", re.IGNORECASE)
+_WWW = re.compile(r"(www)\.", re.IGNORECASE)
+_REFERENCE = re.compile(r"#(?=\d)|(GH)-(?=\d)", re.IGNORECASE)
+_SLASHES = re.compile(r"(?<!:)/(?=/)")  # `//host`: protocol-relative; `x://` is dead already
+_LINK_SYNTAX = re.compile(r"\](?=[(\[:])")  # [text](url), ![alt](src), [text][ref], [ref]: url
+_FENCE_LINE = re.compile(r"((?:^|\r)[ \t]*)(```|~~~)", re.MULTILINE)  # a lone \r ends a line too
 ZWSP = "\u200b"  # invisible, and breaks GitHub's autolinking of what follows
 
 
-def defuse(text: str) -> str:
-    """Nothing in repository or model text may act on GitHub: no HTML, no @mentions that ping,
-    no live links (`https://x` becomes `hxxps://x`, `www.x` becomes `www[.]x`), no `#123` or
-    `GH-123` references (they notify the issue or close it with "fixes"), no `/mutate` command
-    and no code fence that would swallow the rest of the page."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+class Inert(str):
+    """Text already made inert for GitHub (defused, fenced or a code span): rendering leaves it
+    as it is, where any other text is defused."""
+
+
+def defuse(text: str, *, markdown: bool = True) -> str:
+    """The one sanitiser for text from a candidate (a model, a file, a user) or a repository on
+    its way to GitHub: nothing in it may act there.
+
+    Always: @mentions cannot ping (`@` + zero-width space), `#123`, `GH-123` and `owner/repo#123`
+    are no references (so "fixes #123" closes nothing), links are dead (`https://x` becomes
+    `hxxps://x`, `www.x` becomes `www[.]x`, a protocol-relative `//x` gets a zero-width space)
+    and `/mutate` is no command. With `markdown` (bodies, comments, summaries): HTML is escaped
+    (no tags, no `<https://x>` autolinks), link and image syntax is broken (`[x](url)`,
+    `![](src)`, `[x][ref]`, `[ref]: url`) and no code fence can swallow the rest of the page.
+    Without it (titles, commit messages: plain text on GitHub) `<`, `&` and brackets stay."""
+    if markdown:
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = text.replace("@", "@" + ZWSP).replace("/mutate", "/" + ZWSP + "mutate")
     text = _LINK.sub(lambda m: f"{m[1]}xx{m[2]}" if m[1] else f"{m[3]}x{m[4]}", text)
     text = _WWW.sub(r"\1[.]", text)
+    text = _SLASHES.sub("/" + ZWSP, text)
     text = _REFERENCE.sub(lambda m: f"{m[1]}{ZWSP}-" if m[1] else f"#{ZWSP}", text)
+    if not markdown:
+        return text
+    text = _LINK_SYNTAX.sub("]" + ZWSP, text)
     return _FENCE_LINE.sub(lambda m: f"{m[1]}{ZWSP}{m[2]}", text)
 
 
-def neutralise(text: str, limit: int = 4000) -> str:
+def neutralise(text: str, limit: int = 4000) -> Inert:
     """Proposer text is data: defused (see `defuse`), bounded length."""
     text = defuse(text[: limit + 1])
-    return text if len(text) <= limit else text[:limit] + " …(cut)"
+    return Inert(text if len(text) <= limit else text[:limit] + " …(cut)")
 
 
 def one_line(text: str) -> str:
@@ -171,9 +198,10 @@ def stat_line(stats: list[FileStat]) -> str:
     return f"{files}, +{sum(f.added for f in stats)} −{sum(f.removed for f in stats)} lines"
 
 
-def code_span(text: str) -> str:
-    """Inline code cannot carry a backtick or a newline; inside it nothing links or pings."""
-    return "`" + one_line(text.replace("`", "'")) + "`"
+def code_span(text: str) -> Inert:
+    """Inline code cannot carry a backtick or a newline; inside it nothing links or pings, and
+    mentions and references are defused all the same (invisibly: entities would show)."""
+    return Inert("`" + defuse(one_line(text.replace("`", "'")), markdown=False) + "`")
 
 
 def trial_rows(candidate: CandidateResult) -> list[tuple[str, ...]]:
@@ -207,7 +235,8 @@ def render_pr(
     diff = candidate.diff.rstrip()
     shown_diff = diff if max_diff_chars is None else _cut_lines(diff, max_diff_chars)
     stats = diff_stat(candidate.diff)
-    return _ENV.get_template("pr.md.j2").render(
+    template = _ENV.get_template("pr.md.j2")  # its `{{ }}` defuse all but `Inert` text
+    return template.render(
         c=candidate,
         j=judgement,
         run=run,
@@ -220,8 +249,8 @@ def render_pr(
         metrics=METRICS,
         fmt=fmt,
         change=change,
-        fence=fence(shown_diff),
-        diff=shown_diff,
+        fence=Inert(fence(shown_diff)),
+        diff=Inert(shown_diff),  # inside its fence
         diff_lines=(len(shown_diff.splitlines()), len(diff.splitlines())),
         stat=stat_line(stats),
         files=[(code_span(f.path), f.added, f.removed) for f in stats[:MAX_FILES_LISTED]],
@@ -229,8 +258,8 @@ def render_pr(
         title=neutralise(one_line(candidate.title), 200),
         rationale=neutralise(candidate.rationale or "(no rationale given)"),
         short_base=run.base_commit[:12],
-        reproduce=reproduce,
-        reproduce_fence=fence(reproduce or ""),
+        reproduce=Inert(reproduce) if reproduce else None,  # inside its fence
+        reproduce_fence=Inert(fence(reproduce or "")),
         branch=code_span(branch) if branch else None,
         trial_rows=shown_rows,
         omitted_rows=len(rows) - len(shown_rows),

@@ -13,7 +13,8 @@ Verdict = Literal["propose", "needs-review", "reject"]
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # a figure that could not be measured is NaN in results.json too (pydantic writes null)
+    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="constants")
 
 
 class StageRecord(_Record):

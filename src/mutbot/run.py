@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from mutbot import backends, proposers
+from mutbot import backends, proposers, reaper
 from mutbot.config import Config
 from mutbot.cost import monthly_cost
 from mutbot.errors import BaselineError, Interrupted
@@ -47,6 +47,9 @@ def execute(options: RunOptions, reporter: Reporter) -> RunResult:
     spec = proposers.choose(options.proposer_spec)
     proposer = proposers.create(spec, config, options.project, reporter.note)
     backend_name = backends.choose(options.backend)
+    removed = reaper.reap(with_docker=backend_name == "docker")
+    if removed:
+        reporter.note(f"removed what killed runs left behind: {', '.join(removed)}")
     run_id = new_run_id()
     run_dir = (options.out or options.project / ".mutbot" / "runs" / run_id).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -60,6 +63,8 @@ def execute(options: RunOptions, reporter: Reporter) -> RunResult:
         resources.callback(_held, workspace.close)
         backend = backends.create(backend_name, config.sandbox, run_id, cores)
         resources.callback(_held, backend.close)
+        if backend_name == "local":
+            _say_local(options, backend, reporter)
         if workspace.uncommitted():
             reporter.note("the project has uncommitted changes; mutbot measures the last commit")
         ctx = Context(
@@ -94,6 +99,20 @@ def execute(options: RunOptions, reporter: Reporter) -> RunResult:
                 "network and worktree of the run is removed"
             ) from None
     raise AssertionError("not reached: ExitStack re-raises")  # for mypy, which cannot tell
+
+
+def _say_local(options: RunOptions, backend: backends.Backend, reporter: Reporter) -> None:
+    """The weaker backend is never used silently: the log and every PR body say why it ran."""
+    if options.backend:
+        why = "asked for by name instead of Docker"
+    else:
+        why = "NOT Docker: no Docker engine answered, so mutbot fell back to it"
+        reporter.note(
+            "WARNING: no Docker engine answers; measuring with the LOCAL backend, which has no "
+            "network isolation and no CPU quota (docs/sandbox.md). --backend docker insists on "
+            "Docker; --backend local asks for this one by name"
+        )
+    backend.guarantees = f"{why}: {backend.guarantees}"
 
 
 def _held(action: Callable[..., None], *args: object) -> None:

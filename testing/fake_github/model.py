@@ -250,6 +250,15 @@ class State:
         issue["pull"]["head_sha"] = self._head_sha(issue)
         issue.update(state="closed", closed_at=self._now())
 
+    def _close_orphans(self) -> None:
+        """GitHub closes an open pull request whose head branch was deleted."""
+        if self.remote is None:
+            return
+        for issue in self.issues.values():
+            pull = issue.get("pull")
+            if pull and issue["state"] == "open" and not self._branch_exists(pull["head"]):
+                self._close(issue)
+
     def _branch_sha(self, branch: str) -> str:
         if self.remote is None:
             return fake_sha(f"branch {branch}")

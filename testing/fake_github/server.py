@@ -41,7 +41,7 @@ class Recorded:
 class _Fault:
     method: str  # "*" matches any
     path: re.Pattern[str]
-    reply: Reply
+    reply: Reply | None  # None: answered as usual (a request the fault lets through)
     served: bool  # the request takes effect, only its answer is lost
 
 
@@ -114,9 +114,13 @@ class FakeGitHub(Endpoints):
         body: str = "",
         labels: tuple[str, ...] = (),
         author: str | None = None,
+        fork: str = "",
     ) -> int:
+        """`fork`: the `owner/name` of a fork the head branch comes from (default: this
+        repository); the fake still looks the branch up in its own remote."""
         with self._lock:
             issue = self._new_pull(branch, base or self.default_branch, title, body, author)
+            issue["pull"]["fork"] = fork
             for name in labels:
                 self._label_issue(issue, name)
             return int(issue["number"])
@@ -137,6 +141,7 @@ class FakeGitHub(Endpoints):
     def pull(self, number: int) -> dict[str, Any]:
         """The pull request as `GET /repos/{o}/{r}/pulls/{n}` answers it."""
         with self._lock:
+            self._close_orphans()
             return self._pull_json(self._pull(number), full=True)
 
     def comments_on(self, issue_number: int) -> list[str]:
@@ -155,14 +160,17 @@ class FakeGitHub(Endpoints):
         *,
         times: int = 1,
         served: bool = False,
+        skip: int = 0,
     ) -> None:
         """Answers the next `times` requests matching method and path (a regex searched in
-        the path below the API root) with `reply`; `served`: the request still takes effect
-        (a 502 from a proxy after GitHub did the work)."""
+        the path below the API root) with `reply`, after letting `skip` of them through;
+        `served`: the request still takes effect (a 502 from a proxy after GitHub did the
+        work)."""
         reply = server_error(reply) if isinstance(reply, int) else reply
         fault = _Fault(method.upper(), re.compile(path), reply, served)
+        passing = _Fault(method.upper(), re.compile(path), None, True)
         with self._lock:
-            self._faults += [fault] * times
+            self._faults += [passing] * skip + [fault] * times
 
     def rate_limit(self, method: str, path: str, retry_after: int = 1, *, times: int = 1) -> None:
         self.fail(method, path, rate_limited(retry_after), times=times)
@@ -192,7 +200,7 @@ class FakeGitHub(Endpoints):
             fault = self._fault(method, path)
             if fault is None or fault.served:
                 reply = self._serve(method, path, query, headers, body)
-            reply = fault.reply if fault else reply
+            reply = fault.reply if fault and fault.reply else reply
             self.requests.append(Recorded(method, path, query, headers, body, reply.status))
         return reply
 
@@ -216,6 +224,7 @@ class FakeGitHub(Endpoints):
             return ApiError(401, "Bad credentials").reply
         if method in ("POST", "PATCH") and body is not None and isinstance(body, str):
             return ApiError(400, "Problems parsing JSON").reply
+        self._close_orphans()
         try:
             return self._route(method, path, query, body)
         except ApiError as exc:

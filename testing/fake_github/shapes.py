@@ -100,9 +100,16 @@ class Shapes(State):
         head_sha = self._head_sha(issue)
         repo = self._repo_json()
 
-        def part(branch: str, sha: str) -> dict[str, Any]:
-            label = f"{self.owner}:{branch}"
-            return {"label": label, "ref": branch, "sha": sha, "user": repo["owner"], "repo": repo}
+        def part(branch: str, sha: str, fork: str = "") -> dict[str, Any]:
+            """`fork`: the `owner/name` of the fork holding the branch ("": this repository)."""
+            where = repo
+            if fork:
+                owner, _, name = fork.partition("/")
+                where = {**repo, "full_name": fork, "name": name, "fork": True}
+                where["owner"] = self._user(owner)
+            user = where["owner"]
+            return {"label": f"{user['login']}:{branch}", "ref": branch, "sha": sha,
+                    "user": user, "repo": where}  # fmt: skip
 
         base_sha = self._branch_sha(pull["base"]) or fake_sha(pull["base"])
         data = {
@@ -117,7 +124,8 @@ class Shapes(State):
             "labels": [self.labels[name.lower()] for name in issue["labels"]],
             **{k: issue[k] for k in ("created_at", "updated_at", "closed_at")},
             "merged_at": pull["merged_at"], "merge_commit_sha": pull["merge_commit_sha"],
-            "head": part(pull["head"], head_sha), "base": part(pull["base"], base_sha),
+            "head": part(pull["head"], head_sha, pull.get("fork", "")),
+            "base": part(pull["base"], base_sha),
             **_PULL_STATIC,
             "requested_reviewers": [self._user(login) for login in pull.get("reviewers", [])],
             "requested_teams": [self._team(slug) for slug in pull.get("teams", [])],

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,16 @@ from mutbot.trial import wait_healthy
 from testing.services import write_service
 
 
+@pytest.fixture
+def reachable() -> Iterator[Path]:
+    """A folder the unprivileged user can reach (pytest's own tmp_path is private to root), as
+    the run's copies are."""
+    folder = Path(tempfile.mkdtemp(prefix="test-local-"))
+    folder.chmod(0o711)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def make(tmp_path: Path, memory: str = "256m", mode: str = "ok") -> tuple[LocalBackend, Path]:
     sandbox = Sandbox.model_validate({"command": "python server.py", "memory": memory})
     cores = plan_cores(1, sorted(os.sched_getaffinity(0)))
@@ -22,10 +35,10 @@ def make(tmp_path: Path, memory: str = "256m", mode: str = "ok") -> tuple[LocalB
 
 
 def test_runs_the_command_on_a_free_port_with_a_scrubbed_environment(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, reachable: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-secret")
-    backend, project = make(tmp_path)
+    backend, project = make(reachable)
     artifact = backend.build(project, "unused", tmp_path / "build.log")
     try:
         instance = backend.start(artifact, tmp_path / "service.log")
@@ -45,8 +58,8 @@ def test_runs_the_command_on_a_free_port_with_a_scrubbed_environment(
     assert instance.process.poll() is not None
 
 
-def test_the_memory_watchdog_kills_the_process_group(tmp_path: Path) -> None:
-    backend, project = make(tmp_path, memory="96m")
+def test_the_memory_watchdog_kills_the_process_group(tmp_path: Path, reachable: Path) -> None:
+    backend, project = make(reachable, memory="96m")
     try:
         instance = backend.start(
             backend.build(project, "x", tmp_path / "b.log"), tmp_path / "s.log"
@@ -62,8 +75,8 @@ def test_the_memory_watchdog_kills_the_process_group(tmp_path: Path) -> None:
         backend.close()
 
 
-def test_crash_at_start_and_failing_tests(tmp_path: Path) -> None:
-    backend, project = make(tmp_path, mode="crash")
+def test_crash_at_start_and_failing_tests(tmp_path: Path, reachable: Path) -> None:
+    backend, project = make(reachable, mode="crash")
     artifact = backend.build(project, "x", tmp_path / "b.log")
     try:
         instance = backend.start(artifact, tmp_path / "s.log")
@@ -102,10 +115,13 @@ def test_a_change_the_local_backend_would_not_use_is_not_measured_as_an_a_a(
     tmp_path: Path,
 ) -> None:
     backend, project = make(tmp_path)
-    with pytest.raises(StageFailure) as info:
-        backend.build(project, "x", tmp_path / "b.log", ("config/server.ini", "Dockerfile"))
-    assert (info.value.stage, info.value.reason) == (
-        "build",
-        "the local backend does not use Dockerfile; measure this change with --backend docker",
-    )
-    backend.build(project, "x", tmp_path / "b.log", ("config/server.ini",))
+    try:
+        with pytest.raises(StageFailure) as info:
+            backend.build(project, "x", tmp_path / "b.log", ("config/server.ini", "Dockerfile"))
+        assert (info.value.stage, info.value.reason) == (
+            "build",
+            "the local backend does not use Dockerfile; measure this change with --backend docker",
+        )
+        backend.build(project, "x", tmp_path / "b.log", ("config/server.ini",))
+    finally:
+        backend.close()

@@ -59,20 +59,7 @@ def world(tmp_path: Path) -> Iterator[World]:
 
 
 def act(world: World, tmp_path: Path, event: str, payload: dict[str, Any], **env: str) -> ActionEnv:
-    path = tmp_path / "event.json"
-    path.write_text(json.dumps(payload))
-    values = {
-        "GITHUB_TOKEN": TOKEN,
-        "GITHUB_EVENT_NAME": event,
-        "GITHUB_EVENT_PATH": str(path),
-        "GITHUB_REPOSITORY": REPO,
-        "GITHUB_API_URL": world.fake.url,
-        "GITHUB_WORKSPACE": str(world.checkout),
-        "GITHUB_OUTPUT": str(tmp_path / "output"),
-        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
-        **env,
-    }
-    action_env = read_env(values)
+    action_env = read_env(world.variables(tmp_path, event, payload, **env))
     with world.client() as gh:
         assert run_action(action_env, backend="local", client=gh) == 0
     return action_env
@@ -193,3 +180,12 @@ def test_a_closed_mutbot_pr_is_recorded_in_the_ledger_branch(world: World, tmp_p
     record = fold(ledger.read())[run.candidates[0].fingerprint]
     assert (record.outcome, record.pr_number) == ("closed", 2)
     assert "outcomes synced" in (tmp_path / "summary.md").read_text()
+
+
+def test_a_failed_reaction_never_fails_the_run(world: World, tmp_path: Path, capsys: Any) -> None:
+    world.fake.fail("POST", r"/reactions$", 500, times=4)  # the first try and 3 retries
+    act(world, tmp_path, "issue_comment", comment(world, "/mutate help"))
+    assert world.fake.pending_faults == 0
+    [_, reply] = world.fake.comments_on(1)
+    assert "/mutate" in reply and "n=N" in reply  # the reply still went out
+    assert "mutbot: no eyes reaction: GitHub API: POST " in capsys.readouterr().out

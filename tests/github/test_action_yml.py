@@ -10,7 +10,15 @@ import pytest
 import yaml
 
 ACTION = Path(__file__).resolve().parents[2] / "action.yml"
-INPUTS = {"github-token", "anthropic-api-key", "config", "max-prs", "proposer", "dry-run"}
+INPUTS = {
+    "github-token",
+    "anthropic-api-key",
+    "config",
+    "max-prs",
+    "proposer",
+    "dry-run",
+    "backend",
+}
 OUTPUTS = {"pull-requests", "results", "best-improvement"}
 EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
 
@@ -33,6 +41,7 @@ def test_composite_with_the_documented_interface(action: dict[str, Any]) -> None
     assert action["inputs"]["github-token"]["required"] is True
     assert action["inputs"]["max-prs"]["default"] == "3"
     assert action["inputs"]["dry-run"]["default"] == "false"
+    assert action["inputs"]["backend"]["default"] == ""  # Docker, or fail: never local by accident
     for name in INPUTS - {"github-token"}:
         assert action["inputs"][name]["required"] is False, name
         assert isinstance(action["inputs"][name]["default"], str), name
@@ -68,9 +77,12 @@ def test_mutbot_runs_with_inputs_in_its_environment(action: dict[str, Any]) -> N
         "MUTBOT_MAX_PRS": "${{ inputs.max-prs }}",
         "MUTBOT_PROPOSER": "${{ inputs.proposer }}",
         "MUTBOT_DRY_RUN": "${{ inputs.dry-run }}",
+        "MUTBOT_BACKEND": "${{ inputs.backend }}",
     }
     assert step["run"].split()[-1] == "action"
-    assert step["run"].split()[0].endswith('/bin/mutbot"')
+    # exec: the shell, whose environment holds the tokens, does not outlive mutbot's start
+    assert step["run"].split()[0] == "exec"
+    assert step["run"].split()[1].endswith('/bin/mutbot"')
 
 
 def test_python_and_install(action: dict[str, Any]) -> None:

@@ -6,15 +6,26 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
 
 from mutbot import __version__
-from mutbot.github.body import MAX_BODY, marker, marker_data, pr_body, read_marker, title
-from mutbot.report import render_pr
+from mutbot.github.body import (
+    MAX_BODY,
+    commit_message,
+    marker,
+    marker_data,
+    pr_body,
+    read_marker,
+    title,
+)
+from mutbot.report import code_span, render_pr
 from mutbot.results import CandidateResult, Pair, RunResult
+from testing.defusing import hostile_candidate, hostile_text, live, outside_fences
 from testing.records import candidate, run, trial
 
 BRANCH = "mutbot/use-4-workers-0123456789ab"
 REPRODUCE = "git checkout 0123456789ab && mutbot run --repo . --proposer file:c.json --seed 7"
+PLAIN = candidate("t")
 HOSTILE = 'x --> <!-- y --!> "z" & \\ \u2028 `` @bob #1'
 
 
@@ -177,8 +188,8 @@ def test_links_mentions_references_and_commands_are_defused() -> None:
     )
     body = body_of(candidate("use-4-workers", rationale=rationale))
     why = body.split("## Why\n\n")[1].split("\n## ")[0]
-    for live in ["https://", "http://", "www.c", "#12", "GH-7", "@octocat", "\n/mutate", "\n```"]:
-        assert live not in why, live
+    for found in ["https://", "http://", "www.c", "#12", "GH-7", "@octocat", "\n/mutate", "\n```"]:
+        assert found not in why, found
     assert "hxxps://evil.example/x" in why and "hxxp://a.b" in why and "www[.]c.d" in why
 
 
@@ -265,3 +276,50 @@ def test_the_limit_holds_even_when_nothing_optional_is_left_to_cut() -> None:
     assert len(body) == MAX_BODY
     assert "*Body cut to GitHub's size limit; see results.json.*\n\n<!-- mutbot: " in body
     assert read_marker(body) == marker_data(cand, result, BRANCH)
+
+
+# commit messages and titles: plain text on GitHub, still with live mentions and references
+
+
+def test_the_commit_message_closes_no_issue_and_pings_no_one() -> None:
+    cand = candidate("t", title="fixes #1 for @org/team").model_copy(
+        update={"reason": "closes GH-2, resolves https://github.com/o/r/issues/3 <b>"}
+    )
+    message = commit_message(cand, run([cand], [cand.slug]))
+    assert message == (
+        "fixes #\u200b1 for @\u200borg/team\n\n"
+        "closes GH\u200b-2, resolves hxxps://github.com/o/r/issues/3 <b>.\n\n"
+        "Measured by mutbot run 20240101-000000-abcd on 0123456789ab.\n"
+        "mutbot-fingerprint: 0123456789ab\n"
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(title=hostile_text, reason=hostile_text)
+def test_hostile_titles_and_commit_messages_are_inert(title: str, reason: str) -> None:
+    cand = PLAIN.model_copy(update={"title": title, "reason": reason})
+    assert live(title_of(cand), markdown=False) == []
+    assert live(commit_message(cand, run([cand], [cand.slug])), markdown=False) == []
+
+
+def title_of(cand: CandidateResult) -> str:
+    text = title(cand)
+    assert text.startswith("mutbot: ") and "\n" not in text
+    return text
+
+
+@settings(max_examples=60, deadline=None)
+@given(title=hostile_text, rationale=hostile_text, reason=hostile_text, file=hostile_text)
+def test_a_whole_body_with_its_marker_is_inert(
+    title: str, rationale: str, reason: str, file: str
+) -> None:
+    hostile, result = hostile_candidate(title, rationale, reason, reason, reason, reason, file)
+    body = pr_body(hostile, result, branch=BRANCH, reproduce=REPRODUCE)
+    *text, last = outside_fences(body).rstrip("\n").split("\n")
+    assert last.startswith("<!-- mutbot: {") and last.endswith("} -->")  # hidden: never shown
+    shown = "\n".join(text).replace(code_span(hostile.files[0]), "")
+    for mine in ("/mutate revert", "<details>", "<summary>", "</summary>", "</details>"):
+        shown = shown.replace(mine, "")
+    for mine in ("<merge commit sha>", "<commit sha>", "(< "):
+        shown = shown.replace(mine, "")
+    assert live(shown) == []

@@ -149,9 +149,9 @@ def test_create_find_and_update_a_pull(
 ) -> None:
     sha = push_branch(remote[1], "mutbot/threads-1a2b3c")
     assert client.find_pull("mutbot/threads-1a2b3c") is None
-    created = client.create_pull(
-        "mutbot/threads-1a2b3c", "main", "Use 4 threads", "body", ["mutbot", "mutbot:incremental"]
-    )
+    created = client.create_pull("mutbot/threads-1a2b3c", "main", "Use 4 threads", "body")
+    assert created.labels == () and not fake.calls("POST", r".*/labels")
+    created = client.add_labels(created, ["mutbot", "mutbot:incremental"])
     assert (created.state, created.merged, created.head, created.base) == (
         "open",
         False,
@@ -195,17 +195,30 @@ def test_find_pull_finds_closed_ones_newest_first(
     assert (closed.state, closed.merged, closed.merge_commit_sha) == ("closed", False, None)
 
 
-def test_open_pulls_with_a_label(
+def test_open_pulls_with_a_label_or_from_a_branch_prefix(
     client: GitHub, fake: FakeGitHub, remote: tuple[Path, Path]
 ) -> None:
-    for branch in ("mutbot/a", "mutbot/b", "mutbot/c", "person/d"):
+    for branch in (
+        "mutbot/a",
+        "mutbot/b",
+        "mutbot/c",
+        "person/d",
+        "mutbot/e",
+        "person/f",
+        "mutbot/g",
+    ):
         push_branch(remote[1], branch)
     a = fake.add_pull("mutbot/a", labels=("mutbot",))
     closed = fake.add_pull("mutbot/b", labels=("mutbot",))
     fake.close_pull(closed)
     c = fake.add_pull("mutbot/c", labels=("mutbot", "mutbot:radical"))
     fake.add_pull("person/d", labels=("bug",))
-    assert [p.number for p in client.open_pulls("mutbot")] == [c, a]
+    unlabelled = fake.add_pull("mutbot/e")  # its labels could not be added
+    labelled_by_hand = fake.add_pull("person/f", labels=("mutbot",))
+    fake.add_pull("mutbot/g", fork="someone/hello-world")  # a fork's branch is not mutbot's
+    assert [p.number for p in client.open_pulls("mutbot")] == [labelled_by_hand, c, a]
+    both = client.open_pulls("mutbot", branch_prefix="mutbot/")
+    assert [p.number for p in both] == [labelled_by_hand, unlabelled, c, a]
 
 
 def test_a_second_pull_for_the_same_branch_updates_the_first(
@@ -242,7 +255,7 @@ def _duplicate(branch: str) -> Reply:
 
 def test_a_branch_missing_from_the_remote_is_refused(client: GitHub, fake: FakeGitHub) -> None:
     with pytest.raises(GitHubError, match=r"422 Validation Failed: PullRequest head invalid$"):
-        client.create_pull("mutbot/never-pushed", "main", "t", "b", ["mutbot"])
+        client.create_pull("mutbot/never-pushed", "main", "t", "b")
     assert fake.issues == {}
 
 
@@ -285,7 +298,9 @@ def test_a_pull_made_by_a_post_whose_answer_was_lost_is_not_made_twice(
 ) -> None:
     push_branch(remote[1], "mutbot/x")
     fake.fail("POST", r"/pulls$", 502, served=True)
-    pull = client.create_pull("mutbot/x", "main", "Use 4 threads", "body", ["mutbot"])
+    pull = client.add_labels(
+        client.create_pull("mutbot/x", "main", "Use 4 threads", "body"), ["mutbot"]
+    )
     assert [r.status for r in fake.calls("POST", ".*/pulls")] == [502, 422]
     assert list(fake.issues) == [pull.number]
     assert (pull.title, pull.labels) == ("Use 4 threads", ("mutbot",))

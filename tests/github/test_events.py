@@ -3,12 +3,16 @@ GitHub's real webhook payloads and variants derived from them."""
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from mutbot.github.events import BOT_EMAIL, HELP, CommandError, decide, parse_command
 from mutbot.github.types import Command, CommentRef, Overrides
+from testing.fuzz_targets import check_decision
+from testing.hostile_inputs import paths
 from testing.webhooks import payload
 
 
@@ -386,3 +390,84 @@ def test_a_closed_mutbot_pull_request_is_only_recorded() -> None:
     assert decision.reason == "mutbot/threads-abc1234 closed: its outcome goes to the ledger"
     data["pull_request"]["head"]["ref"] = "feature"
     assert decide("pull_request", data).reason == "pull request events only record mutbot's own"
+
+
+# Hardening: decide() is total. Any JSON value as payload, any field of any type: a Decision.
+
+WRONG = ([], {}, "abc", 1.5, -1, 0, True, None, 10**30, "x" * 10_000)
+
+
+def wrong_typed_payloads() -> Iterator[tuple[str, str, Any]]:
+    """Every event fixture (and a /mutate comment on a pull request), every field replaced by
+    every wrong value in turn."""
+    seeds = [
+        ("push", push()),
+        ("workflow_dispatch", dispatch(count="3", targets="a.ini")),
+        ("issue_comment", comment("/mutate config/*.ini n=2", on_pull=True)),
+        ("pull_request", payload("pull_request_closed")),
+        ("schedule", {"schedule": "17 3 * * 1"}),
+    ]
+    for event, seed in seeds:
+        for where in paths(seed):
+            if not where:
+                continue
+            for value in WRONG:
+                data = copy.deepcopy(seed)
+                parent = data
+                for key in where[:-1]:
+                    parent = parent[key]
+                parent[where[-1]] = value
+                yield event, "/".join(map(str, where)), data
+
+
+def test_a_wrong_type_anywhere_gives_a_decision_never_an_exception() -> None:
+    tried = 0
+    for event, where, data in wrong_typed_payloads():
+        try:
+            check_decision(decide(event, data))
+        except Exception as exc:
+            raise AssertionError(f"{event} with {where} changed: {exc!r}") from exc
+        tried += 1
+    assert tried > 5000
+
+
+@pytest.mark.parametrize("data", [[], "push", 3, None, 1.5, True])
+def test_a_payload_that_is_not_an_object_is_ignored(data: object) -> None:
+    decision = decide("push", data)
+    assert not decision.run
+    assert decision.reason == "push event: the payload is not a JSON object; ignored"
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"number": "abc"}, "issue.number is not a positive whole number"),
+        ({"number": 0}, "issue.number is not a positive whole number"),
+        ({"number": True}, "issue.number is not a positive whole number"),
+        ({"pull_request": "yes"}, "issue.pull_request is not an object"),
+    ],
+)
+def test_a_comment_with_a_malformed_issue_is_ignored(change: dict[str, Any], why: str) -> None:
+    data = comment("/mutate")
+    data["issue"].update(change)
+    decision = decide("issue_comment", data)
+    assert not decision.run and decision.comment is None and decision.reply is None
+    assert decision.reason == f"issue_comment event: malformed payload ({why}); ignored"
+
+
+def test_an_overlong_glob_is_refused_by_name() -> None:
+    with pytest.raises(CommandError, match="is too long: at most 256 characters"):
+        parse_command("/mutate " + "**/" * 100 + "x")
+    decision = decide("workflow_dispatch", dispatch(targets="a/" * 200))
+    assert not decision.run
+    assert "is too long: at most 256 characters" in decision.reason
+
+
+def test_dispatch_takes_at_most_twenty_globs() -> None:
+    decision = decide("workflow_dispatch", dispatch(targets=" ".join(["a.ini"] * 21)))
+    assert decision.reason == "workflow_dispatch: at most 20 target globs, got 21"
+
+
+def test_reasons_quote_payload_text_cut_short() -> None:
+    decision = decide("push", push(ref="refs/heads/" + "b" * 100_000))
+    assert not decision.run and len(decision.reason) < 300

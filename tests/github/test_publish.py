@@ -16,6 +16,8 @@ from mutbot.github.publish import Target, branch_name, publish
 from mutbot.github.remote import Remote
 from mutbot.ledger.model import Entry
 from mutbot.results import RunResult
+from testing.defusing import live
+from testing.fake_github import Reply
 from testing.github_world import World, github_world, proposed, results
 from testing.repos import git
 
@@ -177,3 +179,77 @@ def test_the_policy_section_governs_which_prs_open(world: World) -> None:
 
 def e_at(entry: Entry) -> datetime:
     return datetime.fromisoformat(entry.at)
+
+
+@pytest.mark.parametrize(
+    ("reply", "times"),
+    [(500, 4), (Reply(422, {"message": "Validation Failed", "errors": []}), 1)],
+)
+def test_a_label_failure_never_closes_the_pull_request(
+    world: World, reply: Reply | int, times: int
+) -> None:
+    """The pull request exists once POST /pulls answered: a failure to label it must not
+    delete its branch (GitHub would close it, and the next run would take that for a
+    maintainer's no). The next run adds the labels."""
+    world.fake.fail("POST", r"/issues/\d+/labels$", reply, times=times)
+    [(_, action, reason)] = publish_now(world, results(world.head(), proposed(THREADS, 0.3)))
+    assert world.fake.pending_faults == 0
+    assert action == "opened"
+    assert reason.startswith("labels not added, tried again next run: GitHub API: POST ")
+    pull = world.fake.pull(1)
+    assert pull["state"] == "open" and pull["labels"] == []
+    assert pull["head"]["ref"] in world.branches()
+
+    # the next run: the same pull request, labelled now, and counted against max-prs
+    again = publish_now(world, both(world), max_prs=1)
+    assert again == [
+        (again[0][0], "updated", "figures updated; labels mutbot, mutbot:incremental added"),
+        (again[1][0], "skipped", "1 mutbot pull requests are open (max-prs 1)"),
+    ]
+    assert {lab["name"] for lab in world.fake.pull(1)["labels"]} == {"mutbot", "mutbot:incremental"}
+    assert len(world.fake.calls("POST", r".*/pulls")) == 1
+
+
+def test_an_unlabelled_mutbot_pr_still_counts_against_max_prs(world: World) -> None:
+    world.fake.fail("POST", r"/issues/\d+/labels$", 500, times=4)
+    publish_now(world, results(world.head(), proposed(THREADS, 0.3)))
+    world.fake.fail("POST", r"/issues/\d+/labels$", 500, times=4)  # still failing next run
+    done = publish_now(world, results(world.head(), proposed(CACHE, 0.5)), max_prs=1)
+    assert [(a, r) for _, a, r in done] == [
+        ("skipped", "1 mutbot pull requests are open (max-prs 1)")
+    ]
+
+
+def test_a_pr_made_by_a_failed_post_keeps_its_branch(world: World) -> None:
+    """GitHub made the pull request but every answer was lost: the branch is not deleted,
+    and the next run updates that pull request instead of opening another."""
+    world.fake.fail("POST", r"/pulls$", 502, times=4, served=True)
+    [(_, action, reason)] = publish_now(world, results(world.head(), proposed(THREADS, 0.3)))
+    assert (action, "502" in reason) == ("failed", True)
+    assert world.fake.pull(1)["state"] == "open"
+    [(_, action, _)] = publish_now(world, results(world.head(), proposed(THREADS, 0.3)))
+    assert action == "updated" and world.fake.pull(1)["state"] == "open"
+    assert list(world.fake.issues) == [1]
+
+
+def test_a_branch_is_kept_when_github_cannot_say_whether_a_pr_uses_it(world: World) -> None:
+    world.fake.fail("POST", r"/pulls$", 500, times=4)
+    # open_pulls and find_pull answer; the find_pull before deleting the branch does not
+    world.fake.fail("GET", r"/pulls$", 500, times=4, skip=2)
+    [(_, action, reason)] = publish_now(world, results(world.head(), proposed(THREADS, 0.3)))
+    assert action == "failed" and "POST" in reason
+    assert len(world.branches()) == 2  # the leftover branch: pushed over next run
+    assert [a for _, a, _ in publish_now(world, results(world.head(), proposed(THREADS, 0.3)))] == [
+        "opened"
+    ]
+
+
+def test_the_branch_commit_closes_no_issue_and_pings_no_one(world: World) -> None:
+    """GitHub closes issue 1 when a commit saying "Fixes #1" reaches the default branch."""
+    hostile = proposed(THREADS, 0.3).model_copy(
+        update={"title": "Fixes #1 for @org/team", "reason": "closes GH-2, see //evil.example"}
+    )
+    publish_now(world, results(world.head(), hostile))
+    message = git(world.remote, "log", "-1", "--format=%B", world.fake.pull(1)["head"]["sha"])
+    assert message.startswith("Fixes #\u200b1 for @\u200borg/team\n\ncloses GH\u200b-2, see /")
+    assert live(message, markdown=False) == []

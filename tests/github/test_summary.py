@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from hypothesis import given, settings
 
 from mutbot.github.summary import Published, cell, step_summary
 from mutbot.proposers.base import Opportunity, Usage
 from mutbot.report import headline
 from mutbot.results import CandidateResult, ProposalRecord, RunResult
+from testing.defusing import hostile_candidate, hostile_text, live
 from testing.records import candidate, run
 
 REASON = "push to refs/heads/main, the default branch"
@@ -221,3 +223,32 @@ def test_hostile_titles_cannot_break_the_table_or_ping() -> None:
 )
 def test_cell(text: str, expected: str) -> None:
     assert cell(text) == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    title=hostile_text,
+    category=hostile_text,
+    kind=hostile_text,
+    reason=hostile_text,
+    where=hostile_text,
+    file=hostile_text,
+)
+def test_a_summary_of_hostile_candidates_is_inert(
+    title: str, category: str, kind: str, reason: str, where: str, file: str
+) -> None:
+    """Only mutbot's own links to its pull requests are live; nothing a candidate says is."""
+    hostile, result = hostile_candidate(title, "", category, kind, reason, where, file)
+    opportunity = Opportunity(category=category, path=file, line=1, why=reason)
+    record = result.proposal
+    assert record is not None
+    result = result.model_copy(
+        update={"proposal": record.model_copy(update={"opportunities": [opportunity]})}
+    )
+    done = [
+        Published(hostile.slug, "opened", URL.format(7), reason),
+        Published(f"revert-{where}", "failed", None, reason),
+    ]
+    summary = step_summary(result, done, decision_reason=reason, llm_cost=reason)
+    assert summary.count(f"[opened]({URL.format(7)})") == 1
+    assert live(summary.replace(f"[opened]({URL.format(7)})", "")) == []

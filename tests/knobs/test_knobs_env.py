@@ -25,8 +25,11 @@ def test_keys_values_and_export() -> None:
 
 
 def test_reader_agrees_with_python_dotenv() -> None:
-    dotenv = pytest.importorskip("dotenv", reason="python-dotenv is not installed")
-    assert envfile.read(TEXT) == dotenv.dotenv_values(stream=__import__("io").StringIO(TEXT))
+    import io
+
+    import dotenv
+
+    assert envfile.read(TEXT) == dotenv.dotenv_values(stream=io.StringIO(TEXT))
 
 
 def test_set_knob_keeps_export_and_comment() -> None:

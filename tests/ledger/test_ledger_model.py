@@ -138,3 +138,29 @@ def test_evaluated_leaves_out_figures_that_could_not_be_measured() -> None:
     assert entry.metrics is not None
     assert "change" not in entry.metrics["latency_p95_ms"]
     assert parse(dump([entry])).entries == [entry]
+
+
+HEAD = '{"version":1,"at":"2024-01-01T00:00:00+00:00","event":"production","fingerprint":"' + (
+    "0123456789ab" + '"'
+)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"[" * 200_000 + b"]" * 200_000,
+        b'{"version": 1, "x": ' + b"[" * 300 + b"]" * 300 + b"}",
+        b'{"version": ' + b"9" * 5000 + b"}",
+        (HEAD + ',"production":{"change":' + "1" + "0" * 400 + "}}").encode(),
+        (HEAD + ',"change":1e400,"primary":"latency_p95_ms"}').encode(),
+        (HEAD + ',"change":NaN}').encode(),
+        (HEAD + ',"note":"\xff"}').encode("latin-1"),
+        b'"just a string"',
+    ],
+    ids=["200000-deep", "300-deep", "5000-digits", "10**400", "1e400", "nan", "latin-1", "str"],
+)
+def test_a_hostile_line_counts_as_damaged_and_the_rest_is_read(line: bytes) -> None:
+    good = Entry(event="pr-intent", fingerprint="0123456789ab", branch="mutbot/x")
+    parsed = parse(dump([good]) + line + b"\n" + dump([good]))
+    assert parsed.entries == [good, good]
+    assert (parsed.damaged, parsed.newer) == (1, 0)

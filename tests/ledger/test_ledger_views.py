@@ -1,6 +1,11 @@
 import json
+from pathlib import Path
 
-from mutbot.ledger.model import Entry, evaluated
+import pytest
+
+from mutbot.cli import main
+from mutbot.ledger.model import Entry, dump, evaluated
+from mutbot.ledger.store import LOCAL_PATH
 from mutbot.ledger.views import export_jsonl, fold, history, show
 from mutbot.results import CandidateResult
 from testing.records import candidate, run
@@ -191,3 +196,44 @@ def test_export_writes_one_training_example_per_evaluated_candidate() -> None:
         "docker build failed",
         None,
     )
+
+
+def test_show_survives_figures_no_float_holds() -> None:
+    # `parse` refuses them; an entry built in code must not crash the table either
+    huge = Entry(
+        event="production",
+        fingerprint="0123456789ab",
+        primary="latency_p95_ms",
+        production={"change": 10**400, "verdicts": [{"metric": "latency_p95_ms", "change": 1}]},
+    )
+    assert "0123456789ab" in show([huge])
+    odd = huge.model_copy(update={"production": {"change": 1e308}})
+    assert show([odd]).splitlines()[1].endswith("+inf%")
+
+
+def test_mutbot_ledger_reads_a_ledger_with_hostile_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = Entry(event="pr-opened", fingerprint="0123456789ab", title="Good", pr_number=3)
+    head = '{"version":1,"at":"2024-01-01T00:00:00+00:00","event":"production"'
+    hostile = [
+        head + ',"fingerprint":"0123456789ab","production":{"change":1' + "0" * 400 + "}}",
+        "[" * 200_000 + "]" * 200_000,
+    ]
+    path = tmp_path / LOCAL_PATH
+    path.parent.mkdir()
+    path.write_bytes(dump([good]) + "\n".join(hostile).encode() + b"\n")
+    assert main(["ledger", "--repo", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "Good" in out and "#3" in out
+
+
+@pytest.mark.parametrize("verdicts", [1.5, "x", {"metric": "latency_p95_ms"}, [1, None]])
+def test_show_survives_verdicts_of_any_shape(verdicts: object) -> None:
+    entry = Entry(
+        event="production",
+        fingerprint="0123456789ab",
+        primary="latency_p95_ms",
+        production={"verdicts": verdicts},
+    )
+    assert show([entry]).splitlines()[1].startswith("0123456789ab")

@@ -13,8 +13,9 @@ BACKENDS: dict[str, BackendSpec] = {
 }
 
 
-def choose(requested: str | None) -> str:
-    """`docker` whenever an engine answers, else `local`; an explicit choice must be usable."""
+def choose(requested: str | None, fallback: bool = True) -> str:
+    """`docker` whenever an engine answers, else `local` (only with `fallback`); an explicit
+    choice must be usable."""
     if requested:
         if requested not in BACKENDS:
             raise SandboxError(
@@ -24,7 +25,15 @@ def choose(requested: str | None) -> str:
         if why:
             raise SandboxError(f"backend {requested!r} is not usable here: {why}")
         return requested
-    return "docker" if BACKENDS["docker"].available() is None else "local"
+    why = BACKENDS["docker"].available()
+    if why is None:
+        return "docker"
+    if not fallback:
+        raise SandboxError(
+            f"{why}: start Docker, or ask for the weaker local backend by name "
+            "(the action's `backend: local` input; docs/sandbox.md)"
+        )
+    return "local"
 
 
 def create(name: str, sandbox: Sandbox, run_id: str, cores: CorePlan) -> Backend:

@@ -15,40 +15,19 @@ import docker
 import docker.errors
 import requests.exceptions
 
+from mutbot import reaper
 from mutbot.backends.base import Artifact, CorePlan, Sample, helper_thread
 from mutbot.config import Sandbox
 from mutbot.errors import SandboxError, StageFailure
 from mutbot.units import format_size
 
 LABEL = "mutbot.run"
-OWNER = "mutbot.owner"  # host:pid of the run that made it
+OWNER = reaper.OWNER_LABEL  # host:pid:start-time of the run that made it
 
 
 def reap_orphans(client: Any) -> list[str]:
     """Remove what runs killed too hard to clean up (SIGKILL, power loss) left on this host."""
-    host, selector = os.uname().nodename, {"label": OWNER}
-    found = [
-        *((c, c.labels) for c in client.containers.list(all=True, filters=selector)),
-        *((n, n.attrs.get("Labels") or {}) for n in client.networks.list(filters=selector)),
-    ]
-    removed = []
-    for obj, labels in found:
-        name, _, pid = str(labels.get(OWNER, "")).rpartition(":")
-        if name == host and pid.isdigit() and not _alive(int(pid)):
-            with contextlib.suppress(docker.errors.APIError):
-                obj.remove(**({"force": True} if hasattr(obj, "kill") else {}))
-                removed.append(str(obj.name))
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return reaper.reap_docker(client)
 
 
 def available() -> str | None:
@@ -72,8 +51,8 @@ class DockerBackend:
         self.run_id = run_id
         self.cores = cores
         self.client = docker.from_env(timeout=120)
-        self.labels = {LABEL: run_id, OWNER: f"{os.uname().nodename}:{os.getpid()}"}
-        reap_orphans(self.client)
+        # images carry the labels too, so a killed run's images are reaped like its containers
+        self.labels = {LABEL: run_id, OWNER: reaper.me().label()}
         self._network: Any = None
         isolation = (
             "an internal network with no route out"
@@ -82,7 +61,8 @@ class DockerBackend:
         )
         self.guarantees = (
             f"Docker container, {sandbox.cpus:g} CPU, {format_size(sandbox.memory)} memory "
-            f"(no swap), {isolation}, no host environment or secrets passed in"
+            f"(no swap), {isolation}, no host environment or secrets passed in, built from the "
+            "tracked files only (no .git)"
         )
 
     # --- build and tests -------------------------------------------------------------------

@@ -1,8 +1,10 @@
-"""Local backend: the fallback without Docker. Runs `sandbox.command` as a process in the worktree.
+"""Local backend: for machines without Docker. Runs `sandbox.command` as a process in a copy of
+the candidate's tracked files (no `.git`).
 
-Guarantees are weaker and said so in every result: a scrubbed environment, CPU pinning where the
-OS allows it, memory enforced by a watchdog that kills the process group above the limit, and no
-network isolation at all.
+Guarantees are weaker and said so in every result: a scrubbed environment, no new privileges,
+the unprivileged user `nobody` when mutbot runs as root (root could read every process's
+environment), CPU pinning where the OS allows it, memory enforced by a watchdog that kills the
+process group above the limit, and no network isolation at all.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -20,12 +23,15 @@ from typing import IO
 
 import psutil
 
+from mutbot import reaper
 from mutbot.backends.base import Artifact, CorePlan, Sample, helper_thread
 from mutbot.config import Sandbox
 from mutbot.errors import SandboxError, StageFailure
+from mutbot.hardening import confine_child
 from mutbot.units import format_size
 
 SAFE_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "SYSTEMROOT")
+NOBODY = 65534  # services and tests run as this user (and group) when mutbot runs as root
 
 
 def available() -> str | None:
@@ -58,11 +64,19 @@ class LocalBackend:
             raise SandboxError("the local backend needs sandbox.command (how to start the service)")
         self.sandbox = sandbox
         self.cores = cores
+        self.as_root = hasattr(os, "geteuid") and os.geteuid() == 0
         self._instances: list[LocalInstance] = []
+        self._groups = reaper.owned_folder("mutbot-proc-")  # the reaper's record of our groups
         pinning = f"pinned to core(s) {cores.service}" if cores.service else "not pinned"
+        who = (
+            "as the unprivileged user nobody (no groups)"
+            if self.as_root
+            else "as your user (mutbot's own process closed to it)"
+        )
         self.guarantees = (
-            f"local process, {pinning}, memory watchdog at {format_size(sandbox.memory)}, "
-            f"scrubbed environment, NO network isolation and no CPU quota"
+            f"local process {who}, no new privileges, in a copy of the tracked files without "
+            f".git, {pinning}, memory watchdog at {format_size(sandbox.memory)}, scrubbed "
+            "environment, NO network isolation and no CPU quota"
         )
 
     def build(
@@ -75,20 +89,23 @@ class LocalBackend:
                 f"the local backend does not use {', '.join(unused)}; "
                 "measure this change with --backend docker",
             )
-        log.write_text("local backend: nothing to build; runs sandbox.command in the worktree\n")
+        if self.as_root:  # tests and services run as nobody, and may write where they run
+            _chown_tree(project_dir, NOBODY)
+        log.write_text("local backend: nothing to build; runs sandbox.command in the copy\n")
         return Artifact(
             ref=str(project_dir), project_dir=project_dir, image_size_mb=None, build_seconds=0.0
         )
 
     def run_tests(self, artifact: Artifact, command: str, timeout: float, log: Path) -> None:
         with log.open("wb") as out:
-            process = self._spawn(command, artifact.project_dir, out, clean_env())
+            env = clean_env(**{reaper.MARKER: self._groups.name})
+            process = self._spawn("tests", command, artifact.project_dir, out, env)
             try:
                 code = process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 raise StageFailure("tests", f"timed out after {timeout:g}s") from None
             finally:
-                _kill_group(process)
+                _kill_group(process, self._groups)
         if code != 0:
             raise StageFailure("tests", f"tests failed (exit code {code}): {_tail(log)}")
 
@@ -96,10 +113,15 @@ class LocalBackend:
         assert self.sandbox.command
         port = _free_port()
         out = log.open("wb")
-        process = self._spawn(
-            self.sandbox.command, artifact.project_dir, out, clean_env(PORT=str(port))
+        env = clean_env(PORT=str(port), **{reaper.MARKER: self._groups.name})
+        try:
+            process = self._spawn("start", self.sandbox.command, artifact.project_dir, out, env)
+        except StageFailure:
+            out.close()
+            raise
+        instance = LocalInstance(
+            process, out, f"http://127.0.0.1:{port}", self.sandbox.memory, self._groups
         )
-        instance = LocalInstance(process, out, f"http://127.0.0.1:{port}", self.sandbox.memory)
         self._instances.append(instance)
         return instance
 
@@ -107,39 +129,65 @@ class LocalBackend:
         for instance in self._instances:
             instance.stop()
         self._instances.clear()
+        shutil.rmtree(self._groups, ignore_errors=True)
 
     def _spawn(
-        self, command: str, cwd: Path, out: IO[bytes], env: dict[str, str]
+        self, stage: str, command: str, cwd: Path, out: IO[bytes], env: dict[str, str]
     ) -> subprocess.Popen[bytes]:
-        cores = self.cores.service
+        cores, parent = self.cores.service, os.getpid()
 
-        def pin() -> None:
+        def confine() -> None:  # in the child, after it became nobody (if root), before exec
             if cores and hasattr(os, "sched_setaffinity"):
                 os.sched_setaffinity(0, cores)
+            confine_child(parent)
 
-        return subprocess.Popen(
-            shlex.split(command),
-            cwd=cwd,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            preexec_fn=pin,
-        )
+        nobody = NOBODY if self.as_root else None
+        try:
+            process = subprocess.Popen(
+                shlex.split(command),
+                cwd=cwd,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                preexec_fn=confine,
+                user=nobody,
+                group=nobody,
+                extra_groups=[] if self.as_root else None,
+            )
+        except OSError as exc:  # not found, or not runnable (by nobody: docs/sandbox.md)
+            who = " as nobody (mutbot runs as root)" if self.as_root else ""
+            where = f": {exc.filename}" if exc.filename else ""
+            raise StageFailure(
+                stage, f"cannot run {command!r}{who}: {exc.strerror}{where}"
+            ) from None
+        except ValueError as exc:  # shlex: unbalanced quotes
+            raise StageFailure(stage, f"cannot read the command {command!r}: {exc}") from None
+        reaper.record_group(self._groups, process.pid)
+        return process
 
 
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
+def _chown_tree(top: Path, uid: int) -> None:
+    for folder, _, names in os.walk(top):
+        os.chown(folder, uid, uid)
+        for name in names:
+            os.chown(os.path.join(folder, name), uid, uid, follow_symlinks=False)
+
+
+def _kill_group(process: subprocess.Popen[bytes], groups: Path) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+    reaper.forget_group(groups, process.pid)
 
 
 class LocalInstance:
     def __init__(
-        self, process: subprocess.Popen[bytes], out: IO[bytes], url: str, memory: int
+        self, process: subprocess.Popen[bytes], out: IO[bytes], url: str, memory: int, groups: Path
     ) -> None:
         self.process = process
+        self._groups = groups
         self.url = url
         self._out = out
         self._memory = memory
@@ -180,7 +228,7 @@ class LocalInstance:
                 return
             if rss > self._memory:
                 self._oom = True
-                _kill_group(self.process)
+                _kill_group(self.process, self._groups)
                 return
             if self._sampling:
                 self._samples.append(Sample(at=time.time(), cpu_seconds=cpu, memory_bytes=rss))
@@ -190,6 +238,6 @@ class LocalInstance:
             return
         self._stopped = True
         self._stop.set()
-        _kill_group(self.process)
+        _kill_group(self.process, self._groups)
         self._watchdog.join(timeout=2)
         self._out.close()

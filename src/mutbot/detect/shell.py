@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 
-_SPLIT = re.compile(r"&&|\|\||;|\|")
-_ASSIGN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+from mutbot.shellwords import simple_commands
+
 _BUILD_PACKAGES = {"build-essential", "build-base", "gcc", "g++", "make", "cmake", "clang"}
 _MANIFEST_INSTALLS = {
     ("poetry", "install"), ("pipenv", "install"), ("pipenv", "sync"), ("uv", "sync"),
@@ -30,17 +29,7 @@ def commands(run_value: str) -> list[list[str]]:
             pass
     while text.startswith("--"):  # RUN --mount=... --network=...
         text = text.split(None, 1)[1] if " " in text else ""
-    result = []
-    for part in _SPLIT.split(text):
-        try:
-            words = shlex.split(part)
-        except ValueError:
-            words = part.split()
-        while words and (_ASSIGN.match(words[0]) or words[0] in ("sudo", "env", "exec")):
-            words = words[1:]
-        if words:
-            result.append(words)
-    return result
+    return simple_commands(text, wrappers=("sudo", "env", "exec"))
 
 
 def pip_install_args(words: list[str]) -> list[str] | None:

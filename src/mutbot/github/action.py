@@ -5,7 +5,6 @@ summary, the step outputs and (for a `/mutate` comment) reactions and a reply.""
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -13,7 +12,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from mutbot.errors import ConfigError, MutbotError
+from mutbot import backends, untrusted
+from mutbot.backends import BACKENDS
+from mutbot.errors import ConfigError, GitHubError, MutbotError
 from mutbot.feedback import sync_outcomes
 from mutbot.github import actions
 from mutbot.github.client import GitHub
@@ -24,16 +25,18 @@ from mutbot.github.remote import Remote
 from mutbot.github.revert import open_revert
 from mutbot.github.summary import Published, cell, step_summary
 from mutbot.github.types import Decision
+from mutbot.hardening import environment
 from mutbot.ledger.branch import BranchLedger
 from mutbot.ledger.model import evaluated
 from mutbot.ledger.store import Ledger
 from mutbot.ledger.views import history
-from mutbot.pipeline import RunOptions, load_inputs
-from mutbot.progress import ConsoleReporter, print_ranking
+from mutbot.pipeline import RunOptions, load_inputs, rules_for
+from mutbot.progress import ConsoleReporter, plain, print_ranking
 from mutbot.report import headline
 from mutbot.results import RunResult
 from mutbot.run import execute
 
+MAX_EVENT = 32 * 1024**2  # bytes; GitHub caps webhook payloads at 25 MB
 REFUSAL = (
     "Thanks for the suggestion! `/mutate` commands run only for people with write access to "
     "this repository, so nothing was started. A maintainer can comment `/mutate` to run it."
@@ -55,6 +58,7 @@ class ActionEnv:
     proposer: str | None
     dry_run: bool
     secrets: tuple[str, ...]  # values to mask in the log
+    backend: str | None = None  # None: Docker, or fail; `local` only when asked for by name
 
 
 def read_env(env: Mapping[str, str]) -> ActionEnv:
@@ -73,6 +77,9 @@ def read_env(env: Mapping[str, str]) -> ActionEnv:
     if not max_prs.isdigit():
         raise ConfigError(f"max-prs: expected a whole number, got {max_prs!r}")
     config = env.get("MUTBOT_CONFIG")
+    backend = env.get("MUTBOT_BACKEND") or None
+    if backend not in (None, *BACKENDS):
+        raise ConfigError(f"backend: expected one of {', '.join(BACKENDS)}, got {backend!r}")
     return ActionEnv(
         workspace=workspace,
         token=env["GITHUB_TOKEN"],
@@ -87,6 +94,7 @@ def read_env(env: Mapping[str, str]) -> ActionEnv:
         proposer=env.get("MUTBOT_PROPOSER") or None,
         dry_run=(env.get("MUTBOT_DRY_RUN") or "false").lower() in ("true", "1", "yes"),
         secrets=tuple(env[k] for k in ("GITHUB_TOKEN", "ANTHROPIC_API_KEY") if env.get(k)),
+        backend=backend,
     )
 
 
@@ -95,20 +103,27 @@ def run_action(env: ActionEnv, backend: str | None = None, client: GitHub | None
     for secret in env.secrets:
         actions.mask(secret)
     try:
-        payload = json.loads(env.event_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{env.event_path}: cannot read the event: {exc}") from exc
-    decision = decide(env.event_name, payload)
+        payload = untrusted.loads(untrusted.read(env.event_path, MAX_EVENT))
+    except OSError as exc:
+        raise ConfigError(f"{env.event_path}: cannot read the event: {exc.strerror}") from exc
+    except ValueError as exc:  # not JSON, or larger than any GitHub event
+        payload = None
+        why = f"{env.event_name} event: {env.event_path}: {exc}; ignored"
+        decision = Decision(False, why, env.event_name)
+    else:
+        decision = decide(env.event_name, payload)
     with actions.untrusted():  # branch names and comment text are the event sender's words
-        print(f"mutbot: {decision.reason}", flush=True)
+        _say(f"mutbot: {decision.reason}")
+    if not isinstance(payload, dict):  # not an event: said in the log, nothing else to do
+        return _finish(env, [], None, decision, decision.reason)
     gh = client or GitHub(env.token, env.repository, env.api_url)
     comment = decision.comment
     if comment is not None and (decision.run or decision.reply):
         if not gh.can_write(comment.author):
             gh.comment(comment.issue_number, REFUSAL)
-            print(f"mutbot: {comment.author} has no write access: nothing runs", flush=True)
+            _say(f"mutbot: {comment.author} has no write access: nothing runs")
             return _finish(env, [], None, decision, "refused: no write access")
-        gh.react(comment.comment_id, "eyes")
+        _react(gh, comment.comment_id, "eyes")
     ledger = None if env.dry_run else BranchLedger(env.workspace)
     if env.event_name == "pull_request" and ledger is not None:
         with actions.group("outcomes"), actions.untrusted():
@@ -129,13 +144,13 @@ def run_action(env: ActionEnv, backend: str | None = None, client: GitHub | None
                     comment.issue_number,
                     f"Revert pull request: {done.url} ({done.reason or done.action})",
                 )
-                gh.react(comment.comment_id, "rocket")
+                _react(gh, comment.comment_id, "rocket")
             return _finish(env, [done], None, decision, "revert")
         result, published = _mutate(env, decision, gh, backend, ledger)
     except MutbotError as exc:
         actions.add_summary(env.summary, f"### mutbot\n\nThe run failed: {cell(str(exc))}\n")
         if comment is not None:
-            gh.react(comment.comment_id, "confused")
+            _react(gh, comment.comment_id, "confused")
             gh.comment(comment.issue_number, f"mutbot could not finish: {cell(str(exc))}")
         raise
     if comment is not None:
@@ -143,7 +158,7 @@ def run_action(env: ActionEnv, backend: str | None = None, client: GitHub | None
             comment.issue_number,
             step_summary(result, published, decision_reason=decision.reason)[:60_000],
         )
-        gh.react(comment.comment_id, "rocket")
+        _react(gh, comment.comment_id, "rocket")
     return _finish(env, published, result, decision, decision.reason)
 
 
@@ -168,13 +183,30 @@ def run_monitor(env: ActionEnv, client: GitHub | None = None) -> int:
 
 
 def _say(text: str) -> None:
-    print(text, flush=True)
+    """A log line that may quote a candidate, a comment or a branch name: printed as text."""
+    print(plain(text), flush=True)
+
+
+def _react(gh: GitHub, comment_id: int, content: str) -> None:
+    """A reaction is a courtesy: one GitHub refuses is logged and never fails the run."""
+    try:
+        gh.react(comment_id, content)
+    except GitHubError as exc:
+        print(f"mutbot: no {content} reaction: {exc}", flush=True)
 
 
 def _mutate(
     env: ActionEnv, decision: Decision, gh: GitHub, backend: str | None, ledger: Ledger | None
 ) -> tuple[RunResult, list[Published]]:
     project = _project(env)
+    # never the weaker local backend by accident: only when the workflow names it
+    backend = backends.choose(backend or env.backend, fallback=False)
+    if backend == "local":
+        print(
+            "mutbot: measuring with the LOCAL backend, asked for by the workflow (backend: "
+            "local): no network isolation, no CPU quota (docs/sandbox.md)",
+            flush=True,
+        )
     overrides = decision.overrides
     share = {"incremental": 0.0, "radical": 1.0}.get(overrides.kind or "")
     options = RunOptions(
@@ -186,7 +218,7 @@ def _mutate(
         targets=overrides.targets,
         radical_share=share,
     )
-    config, _ = load_inputs(options)
+    config, config_path = load_inputs(options)
     entries = []
     if ledger is not None:
         with actions.group("outcomes and production"), actions.untrusted():
@@ -212,6 +244,7 @@ def _mutate(
         recent=opened_at(entries),
         codeowners=codeowners(env.workspace),
         record=lambda entry: ledger.append([entry]),
+        rules=rules_for(config, config_path, project, options.targets),
     )
     with actions.group("pull requests"), actions.untrusted():
         published = publish(result, gh, Remote(env.workspace), target, _say)
@@ -253,4 +286,4 @@ def _finish(
 
 
 def main_env() -> ActionEnv:
-    return read_env(os.environ)
+    return read_env(environment())  # the secrets were taken out of os.environ (hardening)

@@ -1,14 +1,19 @@
-"""Pull request titles and bodies for GitHub (pure), on top of `mutbot.report.render_pr`.
+"""Pull request titles and bodies, and branch commit messages, for GitHub (pure), on top of
+`mutbot.report.render_pr`.
 
 The body is `render_pr`'s text plus a hidden marker the feedback loop reads back:
 `<!-- mutbot: {json} -->`, always the last line. Its JSON can never close the HTML comment:
 `<`, `>` and `&` are written as `\\u003c`, `\\u003e`, `\\u0026` and every `--` as
 `\\u002d\\u002d` (JSON string escapes, so `json.loads` gives the original text back).
 
-Repository and model text (title, rationale) is defused by `mutbot.report.defuse`: HTML
-escaped, @mentions and `#123` / `GH-123` references broken with a zero-width space, `/mutate`
-defused the same way, and links neutralised by **defanging**: `http://x` becomes `hxxp://x`,
-`https://x` becomes `hxxps://x`, `www.x` becomes `www[.]x` (still readable, never a live link).
+Repository and model text (title, rationale, category, reasons, risk findings, file names, and
+every other field the template shows) is defused by `mutbot.report.defuse`: HTML escaped,
+@mentions and `#123` / `GH-123` / `owner/repo#123` references broken with a zero-width space,
+`/mutate` defused the same way, link and image syntax (`[x](url)`, `![](src)`) broken, and
+links neutralised by **defanging**: `http://x` becomes `hxxp://x`, `https://x` becomes
+`hxxps://x`, `www.x` becomes `www[.]x`, a protocol-relative `//x` gets a zero-width space
+(still readable, never a live link). The title, plain text on GitHub, gets the same without
+HTML escaping.
 
 GitHub refuses bodies above 65,536 characters. A body too long loses, in this order: rows of
 the per-trial table (with a note "N rows omitted; see results.json"), then diff lines (with a
@@ -19,31 +24,41 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Callable
 from typing import Any
 
-from mutbot import __version__
-from mutbot.report import ZWSP, one_line, render_pr, trial_rows
+from mutbot import __version__, untrusted
+from mutbot.report import defuse, one_line, render_pr, trial_rows
 from mutbot.results import CandidateResult, RunResult
 
 MAX_BODY = 65_536
 MAX_TITLE = 256
 TITLE_PREFIX = "mutbot: "
 MARKER_VERSION = 1
-_MARKER = re.compile(r"<!-- mutbot: (\{.*?\}) -->")
+_MARKER_START = "<!-- mutbot: "
 _FIELD_LIMIT = 256  # strings in the marker: it must stay small whatever the candidate says
 _LAST_RESORT = "\n\n*Body cut to GitHub's size limit; see results.json.*\n"
 
 
 def title(candidate: CandidateResult) -> str:
-    """One line, at most 256 characters. Titles are plain text on GitHub (no HTML), so only
-    mentions and references are broken."""
-    text = one_line(candidate.title) or candidate.slug
-    text = text.replace("@", "@" + ZWSP)
-    text = re.sub(r"#(?=\d)", "#" + ZWSP, text)
+    """One line, at most 256 characters. Titles are plain text on GitHub (no HTML, no link
+    syntax), so mentions, references and links are broken, nothing is escaped."""
+    text = defuse(one_line(candidate.title) or candidate.slug, markdown=False)
     text = TITLE_PREFIX + text
     return text if len(text) <= MAX_TITLE else text[: MAX_TITLE - 1] + "…"
+
+
+def commit_message(candidate: CandidateResult, run: RunResult) -> str:
+    """The commit on a candidate's branch. GitHub shows commit messages as plain text with live
+    mentions and references, and merging one that says "fixes #12" closes issue 12: the
+    candidate's words are defused like a title."""
+    subject = defuse(one_line(candidate.title) or candidate.slug, markdown=False)
+    reason = defuse(one_line(candidate.reason), markdown=False)
+    return (
+        f"{subject}\n\n{reason}.\n\n"
+        f"Measured by mutbot run {run.run_id} on {run.base_commit[:12]}.\n"
+        f"mutbot-fingerprint: {candidate.fingerprint}\n"
+    )
 
 
 def pr_body(candidate: CandidateResult, run: RunResult, *, branch: str, reproduce: str) -> str:
@@ -133,14 +148,20 @@ def marker(candidate: CandidateResult, run: RunResult, branch: str) -> str:
 
 
 def read_marker(body: str | None) -> dict[str, Any] | None:
-    """The last marker in a body, or None when there is none or it does not parse."""
-    if not body:
+    """The last marker in a body, or None when there is none or it does not parse. Bodies are
+    anyone's text: found with `rfind` (a regex scan from every `<!-- mutbot: ` is quadratic)
+    and parsed without recursion."""
+    if not isinstance(body, str):
         return None
-    found = _MARKER.findall(body)
-    if not found:
+    start = body.rfind(_MARKER_START)
+    if start < 0:
+        return None
+    end = body.find(" -->", start)
+    text = body[start + len(_MARKER_START) : end] if end >= 0 else ""
+    if not (text.startswith("{") and text.endswith("}")) or "\n" in text:
         return None
     try:
-        data = json.loads(found[-1])
+        data = untrusted.loads(text)
     except ValueError:
         return None
     return data if isinstance(data, dict) else None

@@ -146,36 +146,44 @@ class GitHub:
             # the filter is GitHub's; checking the branch guards against it being ignored
             return next((_info(p) for p in found if p.head.ref == branch), None)
 
-    def open_pulls(self, label: str) -> list[PullInfo]:
-        """The open pull requests carrying `label`, newest first."""
+    def open_pulls(self, label: str, branch_prefix: str = "") -> list[PullInfo]:
+        """The open pull requests carrying `label` or, with `branch_prefix`, coming from a branch
+        of this repository whose name starts with it (one whose labels could not be added is
+        still counted), newest first."""
         with self._call("GET", "/pulls"):
             found = self._repo.get_pulls(state="open", sort="created", direction="desc")
-            infos = [_info(p) for p in found]
-        return [p for p in infos if label in p.labels]
+            return [
+                _info(p)
+                for p in found
+                if label in (lab.name for lab in p.labels)
+                or (branch_prefix and p.head.ref.startswith(branch_prefix) and self._ours(p))
+            ]
+
+    def _ours(self, pull: PullRequest) -> bool:
+        """A pull request from a branch of this repository, not of a fork (or a deleted one)."""
+        repo = pull.head.repo
+        return repo is not None and repo.full_name.lower() == self.repository.lower()
 
     def pull(self, number: int) -> PullInfo:
         with self._call("GET", f"/pulls/{number}"):
             return _info(self._repo.get_pull(number))
 
-    def create_pull(
-        self, branch: str, base: str, title: str, body: str, labels: Sequence[str] = ()
-    ) -> PullInfo:
-        """Opens a pull request from `branch` (already pushed) into `base`, then labels it.
+    def create_pull(self, branch: str, base: str, title: str, body: str) -> PullInfo:
+        """Opens a pull request from `branch` (already pushed) into `base`. Labels are a
+        separate request (`add_labels`), so a failure to label is never taken for a failure to
+        open.
 
         When GitHub answers that it exists already, the open one from `branch` into `base` is
         updated and returned: a retried POST whose first answer was lost made it."""
         try:
             with self._call("POST", "/pulls"):
                 created = self._repo.create_pull(base=base, head=branch, title=title, body=body)
-                info = _info(created)
+                return _info(created)
         except GitHubError as exc:
             found = self.find_pull(branch) if _already_open(exc.__cause__) else None
             if found is None or found.state != "open" or found.base != base:
                 raise
-            info = self.update_pull(found.number, title=title, body=body)
-        if labels:
-            info = self.add_labels(info, labels)
-        return info
+            return self.update_pull(found.number, title=title, body=body)
 
     def add_labels(self, pull: PullInfo, labels: Sequence[str]) -> PullInfo:
         """Adds labels to a pull request (GitHub creates unknown ones, grey)."""

@@ -13,8 +13,10 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from mutbot import globs
 from mutbot.github.types import Command, CommentRef, Decision, Kind, Overrides
 from mutbot.proposers import PROPOSERS
+from mutbot.units import shown
 
 BOT_EMAIL = "mutbot@users.noreply.github.com"
 MAX_COMMENT_COUNT = 20  # n=N in a comment
@@ -22,7 +24,7 @@ MAX_DISPATCH_COUNT = 50  # the bounds of propose.count in the config
 MAX_GLOBS = 20
 _KINDS: tuple[Kind, ...] = ("incremental", "radical")
 _KEYWORDS = ("help", "revert", *_KINDS)
-_GLOB = re.compile(r"[\w.\-/*?+]{1,200}")
+_GLOB = re.compile(r"[\w.\-/*?+]+")
 _ZERO_SHA = "0" * 40
 
 HELP = """\
@@ -64,7 +66,7 @@ def parse_command(body: str) -> Command:
         if len(words) > 1:
             raise CommandError(f"`/mutate {words[0]}` takes no arguments; see `/mutate help`")
         return Command(action="help" if words[0] == "help" else "revert")
-    globs: list[str] = []
+    found: list[str] = []
     count: int | None = None
     kind: Kind | None = None
     for word in words:
@@ -79,44 +81,62 @@ def parse_command(body: str) -> Command:
         elif word in ("help", "revert"):
             raise CommandError(f"`{word}` stands alone: `/mutate {word}`")
         else:
-            globs.append(_glob(word, CommandError))
-    if len(globs) > MAX_GLOBS:
-        raise CommandError(f"at most {MAX_GLOBS} globs; see `/mutate help`")
-    return Command(action="mutate", globs=tuple(globs), count=count, kind=kind)
+            found.append(_glob(word, CommandError))
+            if len(found) > MAX_GLOBS:
+                raise CommandError(f"at most {MAX_GLOBS} globs; see `/mutate help`")
+    return Command(action="mutate", globs=tuple(found), count=count, kind=kind)
 
 
 def decide(
     event_name: str,
-    payload: dict[str, Any],
+    payload: object,
     *,
     default_branch: str | None = None,
     bot_branch_prefix: str = "mutbot/",
 ) -> Decision:
+    """Total: a payload of the wrong shape (not an object, a field of the wrong type) gives
+    run=False with the reason, so the action logs it and ignores the event."""
+    if not isinstance(payload, dict):
+        why = f"{_brief(event_name)} event: the payload is not a JSON object; ignored"
+        return Decision(False, why, event_name)
+    try:
+        return _decide(event_name, payload, default_branch, bot_branch_prefix)
+    except _Malformed as exc:
+        return Decision(
+            False, f"{_brief(event_name)} event: malformed payload ({exc}); ignored", event_name
+        )
+
+
+def _decide(
+    event_name: str, payload: dict[str, Any], default_branch: str | None, prefix: str
+) -> Decision:
     if event_name == "push":
-        return _push(payload, default_branch, bot_branch_prefix)
+        return _push(payload, default_branch, prefix)
     if event_name == "schedule":
-        cron = payload.get("schedule")
-        return Decision(True, f"scheduled run{f' ({cron})' if cron else ''}", event_name)
+        cron = _text(payload, "schedule")
+        return Decision(True, f"scheduled run{f' ({_brief(cron)})' if cron else ''}", event_name)
     if event_name == "workflow_dispatch":
         return _dispatch(payload)
     if event_name == "issue_comment":
         return _comment(payload)
     if event_name == "pull_request":
-        head = str(_get(payload, "pull_request", "head", "ref") or "")
-        if payload.get("action") == "closed" and head.startswith(bot_branch_prefix):
-            return Decision(False, f"{head} closed: its outcome goes to the ledger", event_name)
+        head = _text(payload, "pull_request.head.ref")
+        if _text(payload, "action") == "closed" and head.startswith(prefix):
+            return Decision(
+                False, f"{_brief(head)} closed: its outcome goes to the ledger", event_name
+            )
         return Decision(False, "pull request events only record mutbot's own", event_name)
-    return Decision(False, f"{event_name} events do not run mutbot", event_name)
+    return Decision(False, f"{_brief(event_name)} events do not run mutbot", event_name)
 
 
 def _push(payload: dict[str, Any], default_branch: str | None, prefix: str) -> Decision:
-    ref = str(payload.get("ref") or "")
-    default = default_branch or _get(payload, "repository", "default_branch")
+    ref = _text(payload, "ref")
+    default = default_branch or _text(payload, "repository.default_branch")
 
     def no(why: str) -> Decision:
-        return Decision(False, f"push to {ref or '(no ref)'}: {why}", "push")
+        return Decision(False, f"push to {_brief(ref) or '(no ref)'}: {why}", "push")
 
-    if payload.get("deleted") or payload.get("after") == _ZERO_SHA:
+    if _at(payload, "deleted") is True or _text(payload, "after") == _ZERO_SHA:
         return no("the branch was deleted")
     if ref.startswith("refs/tags/"):
         return no("tag pushes are ignored")
@@ -125,18 +145,18 @@ def _push(payload: dict[str, Any], default_branch: str | None, prefix: str) -> D
     if not default:
         return no("the payload does not say which branch is the default")
     if ref != f"refs/heads/{default}":
-        return no(f"only pushes to the default branch ({default}) run mutbot")
-    if _merges_mutbot(payload.get("head_commit") or {}, prefix):
+        return no(f"only pushes to the default branch ({_brief(default)}) run mutbot")
+    if _merges_mutbot(payload, prefix):
         return no("a merge of mutbot's own pull request is ignored")
-    return Decision(True, f"push to {ref}, the default branch", "push")
+    return Decision(True, f"push to {_brief(ref)}, the default branch", "push")
 
 
-def _merges_mutbot(commit: dict[str, Any], prefix: str) -> bool:
+def _merges_mutbot(payload: dict[str, Any], prefix: str) -> bool:
     """A merge commit of a mutbot branch, a squash of a mutbot PR, or a commit mutbot made."""
-    emails = {_get(commit, who, "email") for who in ("author", "committer")}
+    emails = {_text(payload, f"head_commit.{who}.email") for who in ("author", "committer")}
     if BOT_EMAIL in emails:
         return True
-    first = _first_line(str(commit.get("message") or ""))
+    first = _first_line(_text(payload, "head_commit.message"))
     merge = rf"Merge pull request #\d+ from [\w.-]+/{re.escape(prefix)}"
     squash = r"mutbot: .* \(#\d+\)$"  # squash merges keep the PR title, which `title()` prefixes
     return bool(re.match(merge, first) or re.match(squash, first))
@@ -161,9 +181,11 @@ def dispatch_overrides(inputs: dict[str, Any]) -> Overrides:
 
     def text(name: str) -> str:
         value = inputs.get(name)
-        if isinstance(value, bool) or not isinstance(value, str | int | type(None)):
-            raise ValueError(f"input {name} must be text, got {value!r}")
-        return "" if value is None else str(value).strip()
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**9:
+            value = str(value)
+        if not isinstance(value, str | None):
+            raise ValueError(f"input {name} must be text, got {shown(value)}")
+        return "" if value is None else value.strip()
 
     count = text("count")
     targets = [w for w in re.split(r"[\s,]+", text("targets")) if w]
@@ -172,9 +194,11 @@ def dispatch_overrides(inputs: dict[str, Any]) -> Overrides:
     known = proposer in PROPOSERS or (proposer.startswith("file:") and proposer != "file:")
     if proposer and not known:
         names = ", ".join([*PROPOSERS, "file:PATH"])
-        raise ValueError(f"unknown proposer {proposer!r}; expected one of {names}")
+        raise ValueError(f"unknown proposer {shown(proposer)}; expected one of {names}")
     if kind and kind not in _KINDS:
-        raise ValueError(f"kind {kind!r} is not one of incremental, radical")
+        raise ValueError(f"kind {shown(kind)} is not one of incremental, radical")
+    if len(targets) > MAX_GLOBS:
+        raise ValueError(f"at most {MAX_GLOBS} target globs, got {len(targets)}")
     return Overrides(
         count=_count(count, MAX_DISPATCH_COUNT, ValueError) if count else None,
         targets=tuple(_glob(t, ValueError, strict=False) for t in targets),
@@ -184,7 +208,7 @@ def dispatch_overrides(inputs: dict[str, Any]) -> Overrides:
 
 
 def _comment(payload: dict[str, Any]) -> Decision:
-    action = payload.get("action")
+    action = _text(payload, "action")
 
     def no(
         why: str,
@@ -195,37 +219,38 @@ def _comment(payload: dict[str, Any]) -> Decision:
         return Decision(False, why, "issue_comment", command=cmd, comment=ref, reply=reply)
 
     if action != "created":
-        return no(f"comment {action}: only new comments are read")
-    comment = payload.get("comment") or {}
-    if _is_bot(payload.get("sender") or {}) or _is_bot(comment.get("user") or {}):
+        return no(f"comment {_brief(action)}: only new comments are read")
+    if _is_bot(payload, "sender") or _is_bot(payload, "comment.user"):
         return no("comment by a bot: ignored, so mutbot never answers itself")
-    body = str(comment.get("body") or "")
+    body = _text(payload, "comment.body")
     if not is_command(body):
         return no("comment is not a /mutate command")
-    issue = payload.get("issue") or {}
-    pull = issue.get("pull_request")
+    pull = _at(payload, "issue.pull_request")
+    if pull is not None and not isinstance(pull, dict):
+        raise _Malformed("issue.pull_request is not an object")
     ref = CommentRef(
-        issue_number=int(issue.get("number") or 0),
-        comment_id=int(comment.get("id") or 0),
-        author=str(_get(comment, "user", "login") or _get(payload, "sender", "login") or ""),
+        issue_number=_whole(payload, "issue.number"),
+        comment_id=_whole(payload, "comment.id"),
+        author=_text(payload, "comment.user.login") or _text(payload, "sender.login"),
         is_pull_request=isinstance(pull, dict),
         pull_merged=_merged(pull),
     )
     where = f"{'pull request' if ref.is_pull_request else 'issue'} #{ref.issue_number}"
+    author = _brief(ref.author)
     try:
         command = parse_command(body)
     except CommandError as exc:
-        return no(f"/mutate by {ref.author} on {where}: {exc}", f"{exc}\n\n{HELP}", ref)
+        return no(f"/mutate by {author} on {where}: {exc}", f"{exc}\n\n{HELP}", ref)
     if command.action == "help":
-        return no(f"/mutate help by {ref.author} on {where}", HELP, ref, command)
+        return no(f"/mutate help by {author} on {where}", HELP, ref, command)
     if command.action == "revert":
         if not ref.is_pull_request:
             text = "`/mutate revert` works only on a merged mutbot pull request."
-            why = f"/mutate revert by {ref.author} on {where}: not a pull request"
+            why = f"/mutate revert by {author} on {where}: not a pull request"
             return no(why, text, ref, command)
         return Decision(
             True,
-            f"/mutate revert by {ref.author} on {where} (a merged mutbot PR? the API tells)",
+            f"/mutate revert by {author} on {where} (a merged mutbot PR? the API tells)",
             "issue_comment",
             command=command,
             comment=ref,
@@ -233,7 +258,7 @@ def _comment(payload: dict[str, Any]) -> Decision:
     overrides = Overrides(count=command.count, targets=command.globs, kind=command.kind)
     return Decision(
         True,
-        f"/mutate by {ref.author} on {where}",
+        f"/mutate by {author} on {where}",
         "issue_comment",
         command=command,
         comment=ref,
@@ -251,6 +276,8 @@ def _glob(word: str, error: Callable[[str], Exception], *, strict: bool = True) 
     """A path glob relative to the repository. In a comment (`strict`) a bare word must look
     like a path, so that a typo or a sentence gets a hint rather than a run that matches
     nothing."""
+    if len(word) > globs.MAX_GLOB:
+        raise error(f"glob {_quote(word)} is too long: at most {globs.MAX_GLOB} characters")
     if word.startswith("/") or ".." in word:
         raise error(f"glob {_quote(word)} must be relative to the repository, without '..'")
     if "=" in word:
@@ -269,15 +296,16 @@ def _close(word: str, choices: Iterable[str]) -> str | None:
     return found[0] if found else None
 
 
-def _merged(pull: Any) -> bool | None:
+def _merged(pull: dict[str, Any] | None) -> bool | None:
     """Newer payloads carry `issue.pull_request.merged_at`; otherwise only the API knows."""
-    if isinstance(pull, dict) and "merged_at" in pull:
+    if pull is not None and "merged_at" in pull:
         return bool(pull["merged_at"])
     return None
 
 
-def _is_bot(user: dict[str, Any]) -> bool:
-    return user.get("type") == "Bot" or str(user.get("login") or "").endswith("[bot]")
+def _is_bot(payload: dict[str, Any], user: str) -> bool:
+    kind, login = _text(payload, f"{user}.type"), _text(payload, f"{user}.login")
+    return kind == "Bot" or login.endswith("[bot]")
 
 
 def _quote(word: str) -> str:
@@ -290,7 +318,40 @@ def _first_line(body: str) -> str:
     return lines[0].strip() if lines else ""
 
 
-def _get(data: Any, *keys: str) -> Any:
-    for key in keys:
-        data = data.get(key) if isinstance(data, dict) else None
+class _Malformed(Exception):
+    """A payload field of the wrong type; the message names it."""
+
+
+def _at(payload: dict[str, Any], path: str) -> object:
+    """The value at a dotted path, None when a step is absent or null."""
+    data: object = payload
+    done: list[str] = []
+    for key in path.split("."):
+        if data is None:
+            return None
+        if not isinstance(data, dict):
+            raise _Malformed(f"{'.'.join(done)} is not an object")
+        data = data.get(key)
+        done.append(key)
     return data
+
+
+def _text(payload: dict[str, Any], path: str) -> str:
+    value = _at(payload, path)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise _Malformed(f"{path} is not a string")
+    return value
+
+
+def _whole(payload: dict[str, Any], path: str) -> int:
+    value = _at(payload, path)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
+        raise _Malformed(f"{path} is not a positive whole number")
+    return value
+
+
+def _brief(text: str) -> str:
+    """Payload text in a log line: one line, a branch name or a login, never a megabyte."""
+    return re.sub(r"\s", " ", text if len(text) <= 100 else text[:99] + "…")

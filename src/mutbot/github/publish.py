@@ -2,8 +2,10 @@
 duplicated, never reopened once a maintainer closed it, at most `max_prs` open, best first.
 
 A PR is made in this order: commit (in a worktree of the measured commit), push the branch,
-open the PR; if opening fails, the branch is deleted again, so a failure leaves nothing half-made
-and the next run simply tries again."""
+open the PR; if opening fails, the branch is deleted again, so the next run simply tries again;
+but only when no pull request uses it: deleting the head of an open one closes it, and the next
+run would take that for a maintainer's no. Labels and reviewers come once the PR exists and are
+best-effort: a failure is logged, never undoes the PR, and the next run adds missing labels."""
 
 from __future__ import annotations
 
@@ -15,12 +17,13 @@ from pathlib import Path
 from mutbot import governance
 from mutbot.config import Policy
 from mutbot.errors import GitError, GitHubError, StageFailure
-from mutbot.github.body import pr_body, read_marker, title
+from mutbot.github.body import commit_message, pr_body, read_marker, title
 from mutbot.github.client import GitHub
 from mutbot.github.remote import Remote
-from mutbot.github.summary import Published
+from mutbot.github.summary import Action, Published
 from mutbot.github.types import PullInfo
 from mutbot.ledger.model import Entry
+from mutbot.policy import DiffRules, replay_rules
 from mutbot.results import CandidateResult, RunResult
 from mutbot.worktree import Workspace
 
@@ -48,6 +51,8 @@ class Target:
     codeowners: str = ""  # the repository's CODEOWNERS file, if any
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     record: Record = _forget  # the ledger: written before each step it describes
+    # the run's diff rules, applied again to each branch's commit; None: the measured files only
+    rules: DiffRules | None = None
 
 
 def branch_name(candidate: CandidateResult) -> str:
@@ -70,8 +75,11 @@ def publish(
     run: RunResult, gh: GitHub, remote: Remote, target: Target, log: Callable[[str], None]
 ) -> list[Published]:
     by_slug = {c.slug: c for c in run.candidates}
-    gh.ensure_labels(LABELS)
-    open_now = {p.head for p in gh.open_pulls("mutbot")}
+    try:
+        gh.ensure_labels(LABELS)
+    except GitHubError as exc:  # labelling a pull request creates a missing label anyway, grey
+        log(f"labels not created: {exc}")
+    open_now = {p.head for p in gh.open_pulls("mutbot", branch_prefix="mutbot/")}
     opened_here: list[str] = []
     workspace = Workspace(target.project, base=run.base_commit)
     try:
@@ -118,7 +126,7 @@ def _publish_one(
     prefix = workspace.prefix or "."
     body = pr_body(candidate, run, branch=branch, reproduce=reproduce_command(run, prefix, branch))
     if existing:
-        return _update(run, candidate, existing, body, gh, remote, workspace)
+        return _update(run, candidate, existing, body, gh, remote, workspace, target.rules)
     if len(open_now) >= target.max_prs:
         return Published(
             slug,
@@ -131,13 +139,12 @@ def _publish_one(
         target.record(_entry("policy", run, candidate, target, note=refusal))
         return Published(slug, "skipped", None, refusal)
     target.record(_entry("pr-intent", run, candidate, target, branch=branch))
-    sha = _commit(run, candidate, workspace)
+    sha = _commit(run, candidate, workspace, target.rules)
     remote.push(sha, branch, expect=remote.head(branch))  # a leftover branch without a PR
     try:
-        labels = ["mutbot", f"mutbot:{candidate.kind}"]
-        pull = gh.create_pull(branch, target.base_branch, title(candidate), body, labels)
+        pull = gh.create_pull(branch, target.base_branch, title(candidate), body)
     except GitHubError:
-        remote.delete(branch)
+        delete_unused(gh, remote, branch)
         raise
     open_now.add(branch)
     opened_here.append(branch)
@@ -153,7 +160,33 @@ def _publish_one(
             outcome="open",
         )
     )
-    return Published(slug, "opened", pull.url, _request_reviews(gh, pull, candidate, target))
+    _, unlabelled = _label(gh, pull, candidate)
+    notes = [unlabelled, _request_reviews(gh, pull, candidate, target)]
+    return Published(slug, "opened", pull.url, "; ".join(n for n in notes if n))
+
+
+def delete_unused(gh: GitHub, remote: Remote, branch: str) -> None:
+    """Deletes a pushed branch after its pull request could not be opened, unless a pull
+    request (open or closed) uses it, or GitHub cannot say: then the branch stays, and the next
+    run finds the pull request or pushes over the leftover branch."""
+    try:
+        if gh.find_pull(branch) is None:
+            remote.delete(branch)
+    except GitHubError:
+        pass  # the failure being raised is the one to report
+
+
+def _label(gh: GitHub, pull: PullInfo, candidate: CandidateResult) -> tuple[list[str], str]:
+    """Adds the labels `pull` lacks: (the ones it lacked, why they could not be added or "")."""
+    have = {name.lower() for name in pull.labels}
+    missing = [n for n in ("mutbot", f"mutbot:{candidate.kind}") if n.lower() not in have]
+    if not missing:
+        return [], ""
+    try:
+        gh.add_labels(pull, missing)
+    except GitHubError as exc:
+        return missing, f"labels not added, tried again next run: {exc}"
+    return missing, ""
 
 
 def _governance(candidate: CandidateResult, target: Target, opened_here: list[str]) -> str | None:
@@ -209,26 +242,28 @@ def _update(
     gh: GitHub,
     remote: Remote,
     workspace: Workspace,
+    rules: DiffRules | None,
 ) -> Published:
-    """Same change measured again: new figures in the body; a new commit if the base moved."""
+    """Same change measured again: new figures in the body; a new commit if the base moved;
+    the labels an earlier run could not add."""
     measured_on = (read_marker(existing.body) or {}).get("base_commit")
+    missing, unlabelled = _label(gh, existing, candidate)
+    notes = [unlabelled or f"labels {', '.join(missing)} added"] if missing else []
+    if existing.body == body and measured_on == run.base_commit:
+        action: Action = "updated" if missing and not unlabelled else "unchanged"
+        return Published(candidate.slug, action, existing.url, "; ".join(notes) or "nothing new")
     reason = "figures updated"
     if measured_on != run.base_commit:
-        sha = _commit(run, candidate, workspace)
+        sha = _commit(run, candidate, workspace, rules)
         remote.push(sha, existing.head, expect=existing.head_sha)
         reason = f"rebased onto {run.base_commit[:7]}, figures updated"
-    if existing.body == body and measured_on == run.base_commit:
-        return Published(candidate.slug, "unchanged", existing.url, "nothing new")
     gh.update_pull(existing.number, title=title(candidate), body=body)
-    return Published(candidate.slug, "updated", existing.url, reason)
+    return Published(candidate.slug, "updated", existing.url, "; ".join([reason, *notes]))
 
 
-def _commit(run: RunResult, candidate: CandidateResult, workspace: Workspace) -> str:
+def _commit(
+    run: RunResult, candidate: CandidateResult, workspace: Workspace, rules: DiffRules | None
+) -> str:
     tree = workspace.add(f"pr-{candidate.slug}")
-    workspace.apply(tree, candidate.diff)
-    message = (
-        f"{candidate.title}\n\n{candidate.reason}.\n\n"
-        f"Measured by mutbot run {run.run_id} on {run.base_commit[:12]}.\n"
-        f"mutbot-fingerprint: {candidate.fingerprint}\n"
-    )
-    return workspace.commit(tree, message)
+    workspace.apply(tree, candidate.diff, rules or replay_rules(candidate.files))
+    return workspace.commit(tree, commit_message(candidate, run))

@@ -34,6 +34,10 @@ class Remote:
         if self.head(branch) is not None:
             self._git("push", "--quiet", self.name, "--delete", f"refs/heads/{branch}")
 
+    def commit_of(self, name: str) -> str:
+        """The commit a name (FETCH_HEAD, a branch) points at here."""
+        return self._git("rev-parse", "--verify", f"{name}^{{commit}}").strip()
+
     def fetch(self, ref: str) -> None:
         self._git("fetch", "--quiet", self.name, ref)
 

@@ -13,6 +13,7 @@ from mutbot.results import CandidateResult, RunResult
 MAX_OPPORTUNITIES = 50
 _CELL_LIMIT = 300
 _VERDICTS = {"propose": "proposed", "needs-review": "needs review", "reject": "rejected"}
+Action = Literal["opened", "updated", "unchanged", "skipped", "failed"]
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class Published:
     """What happened on GitHub for one candidate (or a revert)."""
 
     slug: str
-    action: Literal["opened", "updated", "unchanged", "skipped", "failed"]
+    action: Action
     url: str | None
     reason: str
 

@@ -21,6 +21,7 @@ A consumer training on accepted changes keeps the lines whose `labels.outcome` i
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 
 from pydantic import ConfigDict
@@ -70,13 +71,18 @@ def realised(record: Fields) -> float | None:
     or the `change` of the primary metric's entry in its `verdicts` list."""
     production = record.production or {}
     change = production.get("change")
-    if change is None:
-        for verdict in production.get("verdicts") or []:
+    verdicts = production.get("verdicts")
+    if change is None and isinstance(verdicts, list):
+        for verdict in verdicts:
             if isinstance(verdict, dict) and verdict.get("metric") == record.primary:
                 change = verdict.get("change")
     if isinstance(change, bool) or not isinstance(change, int | float):
         return None
-    return float(change)
+    try:
+        value = float(change)
+    except OverflowError:  # 10**400: `parse` refuses it, an entry built in code may not
+        return None
+    return value if math.isfinite(value) else None
 
 
 def outcome(record: Record) -> str | None:

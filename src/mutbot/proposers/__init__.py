@@ -4,12 +4,12 @@ when called, so reading results never loads the LLM SDK."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from mutbot.config import Config
 from mutbot.errors import ConfigError, ProposerError
+from mutbot.hardening import environment
 from mutbot.proposers.base import Proposer
 
 Log = Callable[[str], None]
@@ -37,8 +37,10 @@ PROPOSERS: dict[str, Callable[[Config, Path, Log, Mapping[str, str]], Proposer]]
 }
 
 
-def choose(spec: str | None, env: Mapping[str, str] = os.environ) -> str:
-    """The user's choice, else `anthropic` when a key is set, else the offline `search`."""
+def choose(spec: str | None, env: Mapping[str, str] | None = None) -> str:
+    """The user's choice, else `anthropic` when a key is set, else the offline `search`.
+    `env`: default, the environment with the secrets mutbot took out of it (hardening)."""
+    env = environment() if env is None else env
     if spec:
         if spec not in PROPOSERS and not spec.startswith("file:"):
             names = ", ".join([*PROPOSERS, "file:PATH"])
@@ -48,8 +50,9 @@ def choose(spec: str | None, env: Mapping[str, str] = os.environ) -> str:
 
 
 def create(
-    spec: str, config: Config, project: Path, log: Log, env: Mapping[str, str] = os.environ
+    spec: str, config: Config, project: Path, log: Log, env: Mapping[str, str] | None = None
 ) -> Proposer:
+    env = environment() if env is None else env
     if spec.startswith("file:"):
         from mutbot.proposers.file import FileProposer
 
