@@ -66,7 +66,7 @@ class Client(HttpUser):
 CONFIG = """\
 version: 1
 targets: ["config/*.ini"]
-sandbox: {{port: 8080, health: /, command: python server.py, cpus: 1, memory: 128m}}
+sandbox: {{port: 8080, health: /, local_command: python server.py, cpus: 1, memory: 128m}}
 load: {{locustfile: locustfile.py, users: 10, spawn_rate: 50, duration: {duration}s,
         warmup: {warmup}s}}
 objective: {{primary: latency_p50_ms}}

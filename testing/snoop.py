@@ -85,7 +85,7 @@ CONFIG = """\
 version: 1
 targets: [settings.ini]
 sandbox:
-  command: {command}
+  local_command: {command}
   health: /healthz
   memory: 256m
   startup_timeout: 20s

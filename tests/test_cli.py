@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -29,8 +30,10 @@ def test_config_errors_are_one_clear_message_and_exit_3(
     path = tmp_path / ".mutbot.yml"
     assert err == (
         f"mutbot: error: {path}: sandbox.memroy: unknown key; did you mean 'memory'? expected "
-        "one of dockerfile, context, port, health, command, cpus, memory, startup_timeout, "
-        f"build_timeout, network\n{path}: load.users: expected a whole number, got 'many'\n"
+        "one of dockerfile, context, build, command, entrypoint, env, throwaway_env, "
+        "local_command, port, health, cpus, memory, startup_timeout, build_timeout, network, "
+        f"services, reset, compose, service\n{path}: load.users: expected a whole number, "
+        "got 'many'\n"
     )
 
 
@@ -54,6 +57,7 @@ def test_missing_config_and_bad_candidates_file(
 
 def test_not_a_git_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / ".mutbot.yml").write_text((EXAMPLE / ".mutbot.yml").read_text())
+    shutil.copytree(EXAMPLE / "loadtest", tmp_path / "loadtest")  # the config's files exist
     assert (
         main(
             [

@@ -21,8 +21,9 @@ TOP_KEYS = (
 )
 LOAD_KEYS = "locustfile, users, spawn_rate, duration, warmup, arrival_rate"
 SANDBOX_KEYS = (
-    "dockerfile, context, port, health, command, cpus, memory, startup_timeout, build_timeout, "
-    "network"
+    "dockerfile, context, build, command, entrypoint, env, throwaway_env, local_command, port, "
+    "health, cpus, memory, startup_timeout, build_timeout, network, services, reset, compose, "
+    "service"
 )
 OBJECTIVES = (
     "throughput_rps, latency_p50_ms, latency_p95_ms, latency_p99_ms, "
@@ -44,7 +45,7 @@ sandbox:
   context: docker
   port: 9000
   health: /ready
-  command: python app.py
+  local_command: python app.py
   cpus: 0.5
   memory: 256m
   startup_timeout: 1m30s
@@ -98,7 +99,7 @@ def test_full_file_converts_human_units(tmp_path: Path) -> None:
     assert config.sandbox.context == "docker"
     assert config.sandbox.port == 9000
     assert config.sandbox.health == "/ready"
-    assert config.sandbox.command == "python app.py"
+    assert config.sandbox.local_command == "python app.py"
     assert config.sandbox.cpus == 0.5
     assert config.sandbox.memory == 268435456
     assert config.sandbox.startup_timeout == 90.0

@@ -1,116 +1,108 @@
 from __future__ import annotations
 
+import ast
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import yaml
 
-from mutbot.config import Config, load_config
+from mutbot.cli import main
+from mutbot.config import Config, Load, load_config
 from mutbot.errors import ConfigError
-from mutbot.init import exposed_port, init, list_files, starter_config, starter_workflow
+from mutbot.init import init, list_files, starter_config, starter_workflow
+from mutbot.load import drive
+from mutbot.validate import user_classes
 from testing.expressions import evaluate, truthy
+from testing.local_server import LocalServer
 from testing.repos import git, make_repo
 from testing.webhooks import payload
 
 
-def load(tmp_path: Path, files: list[str], texts: dict[str, str] | None = None) -> Config:
-    """The starter config for this file list, written out and read back by the real loader."""
+def load(tmp_path: Path, files: dict[str, str]) -> tuple[str, Config]:
+    """The starter config for these files, written out and read back by the real loader."""
+    text = starter_config(list(files), files.get)
     path = tmp_path / ".mutbot.yml"
-    path.write_text(starter_config(files, (texts or {}).get))
-    return load_config(path)
+    path.write_text(text)
+    return text, load_config(path)
 
 
 def test_bundled_example(tmp_path: Path) -> None:
     example = Path(__file__).resolve().parents[1] / "examples" / "pricing"
-    files = list_files(example)
-    config = load(tmp_path, files, {"Dockerfile": (example / "Dockerfile").read_text()})
+    files = {name: (example / name).read_text() for name in list_files(example)}
+    text, config = load(tmp_path, files)
     assert config.targets == ["Dockerfile", "config/**"]
     assert config.protected == [".github/**"]
     assert config.sandbox.dockerfile == "Dockerfile"
-    assert config.sandbox.port == 8080
-    assert config.sandbox.health == "/healthz"
+    assert (config.sandbox.port, config.sandbox.health) == (8080, "/healthz")
+    assert "  port: 8080                # make_server(port=8080) (from PORT) in app.py:219" in text
+    assert "url.path == '/healthz' in do_GET in app.py:135" in text
     assert config.load.locustfile == "loadtest/locustfile.py"
-    assert config.tests.command == "python -m pytest -q"  # tests/ holds Python files
+    assert config.tests.command == "python -m unittest discover -s tests"
 
 
 def test_empty_repository_still_loads(tmp_path: Path) -> None:
-    text = starter_config([])
-    config = load(tmp_path, [])
+    text, config = load(tmp_path, {})
     assert config.targets == ["Dockerfile"]
-    assert config.sandbox.port == 8080
+    assert (config.sandbox.port, config.sandbox.health) == (8080, "/")
     assert config.tests.command is None
     assert config.load.locustfile == "loadtest/locustfile.py"
-    assert "no Dockerfile found" in text
-    assert "no test suite found" in text
-    assert "CHECK: write this file" in text
-    assert "#   class Visitor(HttpUser):" in text  # an example, commented, never a file
+    assert "# CHECK: no Dockerfile found" in text
+    assert "# no test suite found" in text
+    assert "# CHECK: written by mutbot init" in text
 
 
-def test_node_service_with_kubernetes_and_compose(tmp_path: Path) -> None:
-    files = [
-        "Dockerfile",
-        "package.json",
-        "src/index.js",
-        "k8s/base/deployment.yaml",
-        "k8s/overlays/prod/kustomization.yaml",
-        "docker-compose.yml",
-        "compose.override.yaml",
-        "node_modules/left-pad/settings.ini",
-        "load/locustfile.py",
-    ]
-    config = load(tmp_path, files, {"Dockerfile": "FROM node:20\nEXPOSE 3000/tcp\n"})
+def test_targets_are_what_the_sandbox_consumes(tmp_path: Path) -> None:
+    """The Dockerfile, the scripts and settings its command reads, the settings and
+    requirements the image copies in; never Kubernetes manifests, CI, docs, tests or tool
+    settings. Secrets inside a target glob are protected."""
+    files = {
+        "Dockerfile": (
+            "FROM python:3.11-slim\nWORKDIR /srv\nCOPY requirements.txt .\n"
+            'RUN pip install -r requirements.txt\nCOPY . .\nCMD ["./start.sh"]\n'
+        ),
+        "start.sh": "#!/bin/sh\nexec gunicorn -c gunicorn.conf.py app:app\n",
+        "gunicorn.conf.py": "bind = ':8000'\n",
+        "requirements.txt": "gunicorn\n",
+        "Dockerfile.dev": "FROM python:3.11\nCMD flask run\n",
+        "uwsgi.ini": "[uwsgi]\n",
+        "fly.toml": "",
+        "prod.env": "A=1\n",
+        "pyproject.toml": "[tool.pytest.ini_options]\n",
+        "setup.cfg": "",
+        "tox.ini": "",
+        ".env": "SECRET=1\n",
+        "db-secrets.env": "",
+        "tests/fixtures/server.ini": "",
+        "docs/example.toml": "",
+        ".github/dependabot.toml": "",
+        "k8s/deployment.yaml": "kind: Deployment\n",
+        "docker-compose.yml": "services: {}\n",
+        "conf/nginx.conf": "",
+        "conf/tls/server.key": "",
+        "conf/.env.production": "",
+        "app.py": "",
+    }
+    text, config = load(tmp_path, files)
+    assert config.sandbox.dockerfile == "Dockerfile"  # not the dev one
     assert config.targets == [
         "Dockerfile",
-        "k8s/**/*.yaml",
-        "docker-compose.yml",
-        "compose.override.yaml",
-    ]
-    assert config.sandbox.port == 3000
-    assert config.tests.command == "npm test"
-    assert config.load.locustfile == "load/locustfile.py"
-
-
-def test_settings_files_and_what_is_left_out(tmp_path: Path) -> None:
-    files = [
-        "deploy/Dockerfile",
-        "Dockerfile.dev",
+        "start.sh",
         "gunicorn.conf.py",
-        "uwsgi.ini",
-        "fly.toml",
-        "app.cfg",
-        "prod.env",
-        "pyproject.toml",
-        "setup.cfg",
-        "pytest.ini",
-        "tox.ini",
-        ".env",
-        "db-secrets.env",
-        "tests/fixtures/server.ini",
-        "docs/example.toml",
-        ".github/dependabot.toml",
-        "conf/nginx.conf",
-        "conf/tls/server.key",
-        "conf/.env.production",
-    ]
-    text = starter_config(files, {"pyproject.toml": "[tool.pytest.ini_options]\n"}.get)
-    config = load(tmp_path, files, {"pyproject.toml": "[tool.pytest.ini_options]\n"})
-    assert config.targets == [
-        "deploy/Dockerfile",
-        "Dockerfile.dev",
+        "requirements.txt",
         "conf/**",
-        "gunicorn.conf.py",
-        "uwsgi.ini",
         "fly.toml",
-        "app.cfg",
         "prod.env",
+        "uwsgi.ini",
     ]
     # Secrets a target glob reaches are protected: never read, so never sent to a proposer.
     assert config.protected == [".github/**", "conf/.env.production", "conf/tls/server.key"]
-    assert config.sandbox.dockerfile == "deploy/Dockerfile"  # a plain Dockerfile first
-    assert config.sandbox.port == 8080
-    assert "no EXPOSE could be read" in text
-    assert config.tests.command == "python -m pytest -q"
+    assert config.sandbox.port == 8000
+    assert "  port: 8000                # gunicorn bind = ':8000' in gunicorn.conf.py:1" in text
+    ignored = {**files, ".dockerignore": "conf\n*.toml\n"}
+    _, config = load(tmp_path, ignored)
+    assert "conf/**" not in config.targets and "fly.toml" not in config.targets
 
 
 @pytest.mark.parametrize(
@@ -121,29 +113,10 @@ def test_settings_files_and_what_is_left_out(tmp_path: Path) -> None:
     ],
 )
 def test_awkward_names_read_back_exactly(tmp_path: Path, files: list[str]) -> None:
-    config = load(tmp_path, files)
+    texts = dict.fromkeys(files, "")
+    texts["Dockerfile"] = "FROM x\nCOPY . .\nCMD serve\n"
+    _, config = load(tmp_path, texts)
     assert sorted(config.targets) == sorted(files)
-
-
-@pytest.mark.parametrize(
-    ("dockerfile", "port"),
-    [
-        ("FROM python:3.11\nEXPOSE 8000\n", 8000),
-        ("FROM x\nexpose 5000/tcp\n", 5000),
-        ("FROM x\nEXPOSE 80 443\n", 80),
-        ("FROM x AS build\nEXPOSE 1234\nFROM y\nEXPOSE 4321\n", 4321),
-        ("FROM x\nARG PORT=9000\nEXPOSE $PORT\n", 9000),
-        ("FROM x\nENV PORT 7000\nEXPOSE ${PORT}\n", 7000),
-        ("FROM x\nEXPOSE ${PORT:-6000}\n", 6000),
-        ("FROM x\nEXPOSE \\\n  8081\n", 8081),
-        ("FROM x\nEXPOSE $UNKNOWN\n", None),
-        ("FROM x\nEXPOSE 99999\n", None),
-        ('FROM x\nCMD ["serve"]\n', None),
-        ("", None),
-    ],
-)
-def test_exposed_port(dockerfile: str, port: int | None) -> None:
-    assert exposed_port(dockerfile) == port
 
 
 def workflow(text: str) -> dict[Any, Any]:
@@ -301,10 +274,12 @@ def test_init_writes_both_files(tmp_path: Path) -> None:
     (project / "local.ini").write_text("[x]\n")  # ignored by git: not a target
     (project / "extra.ini").write_text("[x]\n")  # untracked but not ignored: a target
     written = init(project, default_branch="trunk")
-    assert written == [project / ".mutbot.yml", project / ".github/workflows/mutbot.yml"]
+    assert written.paths == [project / ".mutbot.yml", project / ".github/workflows/mutbot.yml"]
+    assert written.locustfile is None  # the example has one
+    assert written.checks == 2  # the limits
     config = load_config(project / ".mutbot.yml")
     assert config.targets == ["Dockerfile", "config/**", "extra.ini"]
-    data = workflow(written[1].read_text())
+    data = workflow(written.paths[1].read_text())
     assert data["on"]["push"]["branches"] == ["trunk"]
     assert "config" not in data["jobs"]["mutbot"]["steps"][-1]["with"]
 
@@ -313,13 +288,13 @@ def test_init_in_a_subfolder_puts_the_workflow_at_the_top(tmp_path: Path) -> Non
     project = example_repo(tmp_path, subdir="svc")
     written = init(project)
     top = tmp_path / "repo"
-    assert written == [project / ".mutbot.yml", top / ".github/workflows/mutbot.yml"]
-    step = workflow(written[1].read_text())["jobs"]["mutbot"]["steps"][-1]
+    assert written.paths == [project / ".mutbot.yml", top / ".github/workflows/mutbot.yml"]
+    step = workflow(written.paths[1].read_text())["jobs"]["mutbot"]["steps"][-1]
     assert step["with"]["config"] == "svc/.mutbot.yml"
 
 
 def test_init_outside_git_skips_dependencies(tmp_path: Path) -> None:
-    (tmp_path / "Dockerfile").write_text("FROM x\nEXPOSE 9000\n")
+    (tmp_path / "Dockerfile").write_text("FROM x\nCOPY . .\nEXPOSE 9000\n")
     (tmp_path / "node_modules/pkg").mkdir(parents=True)
     (tmp_path / "node_modules/pkg/settings.ini").write_text("[x]\n")
     (tmp_path / "server.toml").write_text("")
@@ -340,14 +315,93 @@ def test_init_refuses_to_overwrite(tmp_path: Path, existing: str) -> None:
         init(tmp_path)
     assert str(caught.value) == f"{tmp_path / existing} already exists; use --force to overwrite it"
     assert (tmp_path / existing).read_text() == "mine\n"
-    others = {".mutbot.yml", ".github/workflows/mutbot.yml"} - {existing}
+    others = {".mutbot.yml", ".github/workflows/mutbot.yml", "loadtest"} - {existing}
     assert not any((tmp_path / other).exists() for other in others)  # nothing half-written
 
 
-def test_init_force_overwrites(tmp_path: Path) -> None:
+def test_init_force_overwrites_the_config_never_a_locustfile(tmp_path: Path) -> None:
     (tmp_path / ".mutbot.yml").write_text("mine\n")
     (tmp_path / ".github/workflows").mkdir(parents=True)
     (tmp_path / ".github/workflows/mutbot.yml").write_text("mine\n")
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.11-slim\nCOPY . .\nCMD gunicorn -b :80 app:app\n"
+    )
+    (tmp_path / "app.py").write_text("@app.get('/items')\ndef items(): ...\n")
     written = init(tmp_path, force=True)
-    assert all(path.read_text() != "mine\n" for path in written)
-    load_config(tmp_path / ".mutbot.yml")
+    assert written.locustfile == tmp_path / "loadtest/locustfile.py"
+    assert all(path.read_text() != "mine\n" for path in written.paths)
+    assert load_config(tmp_path / ".mutbot.yml").load.locustfile == "loadtest/locustfile.py"
+    assert user_classes(ast.parse(written.locustfile.read_text())) == ["Visitor"]
+    assert 'self.client.get("/items")' in written.locustfile.read_text()
+    written.locustfile.write_text("# mine now\n")
+    again = init(tmp_path, force=True)
+    assert (
+        again.locustfile is None
+        and (tmp_path / "loadtest/locustfile.py").read_text() == "# mine now\n"
+    )
+    assert load_config(tmp_path / ".mutbot.yml").load.locustfile == "loadtest/locustfile.py"
+
+
+def test_a_locustfile_goes_where_nothing_is(tmp_path: Path) -> None:
+    (tmp_path / "loadtest").write_text("a file, not a folder\n")
+    written = init(tmp_path)
+    assert written.locustfile == tmp_path / "locustfile.py"
+    assert (tmp_path / "loadtest").read_text() == "a file, not a folder\n"
+    assert load_config(tmp_path / ".mutbot.yml").load.locustfile == "locustfile.py"
+
+
+def test_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM python:3.11-slim\nCMD gunicorn -b :80 app:app\n")
+    (tmp_path / "Dockerfile.dev").write_text("FROM python:3.11-slim\nCMD flask run\n")
+    assert main(["init", "--repo", str(tmp_path), "--service", "nope"]) == 3
+    assert (
+        "mutbot: error: --service 'nope': no such service; the services: Dockerfile, "
+        in capsys.readouterr().err
+    )
+    assert not (tmp_path / ".mutbot.yml").exists()
+    assert main(["init", "--repo", str(tmp_path), "--service", "Dockerfile.dev"]) == 0
+    out = capsys.readouterr().out
+    assert f"wrote {tmp_path / '.mutbot.yml'} (5 lines marked CHECK)" in out
+    assert f"wrote {tmp_path / 'loadtest/locustfile.py'} (a starting point" in out
+    assert f"then run `mutbot doctor --repo {tmp_path}`" in out
+    assert load_config(tmp_path / ".mutbot.yml").sandbox.dockerfile == "Dockerfile.dev"
+    assert main(["validate", "--repo", str(tmp_path)]) == 0
+
+
+class Paths(BaseHTTPRequestHandler):
+    seen: ClassVar[set[str]] = set()
+
+    def do_GET(self) -> None:
+        Paths.seen.add(self.path)
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_the_written_locustfile_runs(tmp_path: Path) -> None:
+    """Locust itself (the runner a measurement uses) loads the locustfile init writes and
+    sends every request it names."""
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.11-slim\nCOPY . .\nCMD gunicorn -b :80 app:app\n"
+    )
+    (tmp_path / "app.py").write_text(
+        "@app.get('/')\ndef a(): ...\n@app.get('/items')\ndef b(): ...\n"
+        "@app.get('/items/<int:n>')\ndef c(n): ...\n@app.get('/healthz')\ndef d(): ...\n"
+    )
+    written = init(tmp_path)
+    assert written.locustfile is not None
+    server = LocalServer(Paths)
+    server.start()
+    try:
+        load = Load(locustfile="x", users=2, duration=1.0, warmup=0.2)
+        run = drive(
+            server.url, written.locustfile, load, tmp_path / "out.json", tmp_path / "log", None
+        )
+    finally:
+        server.stop()
+    assert run.errors == {} and len(run.raw.requests) > 10
+    assert Paths.seen == {"/", "/items", "/healthz"}

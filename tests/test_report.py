@@ -248,3 +248,11 @@ def test_a_whole_pr_body_from_a_hostile_candidate_is_inert(
     for mine in own:
         text = text.replace(mine, "")
     assert live(text) == []
+
+
+def test_a_cut_never_splits_what_defusing_wrote() -> None:
+    """Found by the summary's property test: cut after defusing, `&amp;` became a bare `&am`."""
+    from mutbot.report import neutralise
+
+    text = neutralise("x" * 298 + "&<>", 300)
+    assert text == "x" * 298 + "&amp;&lt; …(cut)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import signal
 import sys
 import traceback
@@ -30,7 +31,9 @@ from mutbot.progress import ConsoleReporter, plain, print_ranking
 from mutbot.proposing import propose_only
 from mutbot.results import RunResult
 from mutbot.run import execute
+from mutbot.statedir import make_folder
 from mutbot.units import parse_duration, shown
+from mutbot.validate import check_project
 
 MAX_RESULTS = 64 * 1024**2  # bytes of a results.json explain reads
 
@@ -74,7 +77,7 @@ def cmd_propose(args: argparse.Namespace) -> int:
         lambda text: console.print(plain(text), highlight=False, markup=False, soft_wrap=True),
     )
     listed = [c.model_dump(exclude_none=True) for c in proposal.candidates]
-    args.out.write_text(json.dumps(listed, indent=2) + "\n", encoding="utf-8")
+    _write(args.out, json.dumps(listed, indent=2) + "\n")
     for candidate in proposal.candidates:
         print(plain(f"{candidate.kind:<11} {candidate.fingerprint}  {candidate.title}"))
     print(
@@ -82,6 +85,15 @@ def cmd_propose(args: argparse.Namespace) -> int:
         f"`mutbot run --proposer file:{args.out}`"
     )
     return 0
+
+
+def _write(path: Path, text: str) -> None:
+    """An output file; inside `.mutbot/`, that folder gets its `.gitignore` first."""
+    try:
+        make_folder(path.parent)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot write: {exc.strerror}") from None
 
 
 def cmd_action(args: argparse.Namespace) -> int:
@@ -103,7 +115,7 @@ def cmd_ledger(args: argparse.Namespace) -> int:
     if args.command == "export":
         text = "".join(line + "\n" for line in export_jsonl(entries))
         if args.out:
-            args.out.write_text(text, encoding="utf-8")
+            _write(args.out, text)
             print(f"{text.count(chr(10))} examples in {args.out}")
         else:
             sys.stdout.write(text)
@@ -124,17 +136,52 @@ def _ledger(args: argparse.Namespace) -> Ledger:
 def cmd_init(args: argparse.Namespace) -> int:
     from mutbot.init import init
 
-    for path in init(args.repo, force=args.force, default_branch=args.default_branch):
-        print(f"wrote {path}")
-    print("review both files, commit them, and mutbot runs on the next push (docs/github.md)")
+    written = init(
+        args.repo, force=args.force, default_branch=args.default_branch, service=args.service
+    )
+    for path in written.paths:
+        if path == written.locustfile:
+            print(plain(f"wrote {path} (a starting point: GET requests over the routes it read)"))
+        elif path.name == ".mutbot.yml":
+            checks = f"{written.checks} line{'s' if written.checks != 1 else ''} marked CHECK"
+            print(plain(f"wrote {path} ({checks})"))
+        else:
+            print(plain(f"wrote {path}"))
+    for note in written.notes:
+        print(plain(f"note: {note}"))
+    repo = "" if args.repo == Path(".") else f" --repo {shlex.quote(str(args.repo))}"
+    print(
+        f"next: review the lines marked CHECK, then run `mutbot doctor{repo}`: it builds, tests, "
+        "starts and loads the service once, as a run does, and says what to fix. Commit the "
+        "files and mutbot runs on the next push (docs/github.md)"
+    )
     return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from mutbot.doctor import doctor
+
+    return doctor(
+        RunOptions(project=args.repo, backend=args.backend), lambda line: print(line, flush=True)
+    )
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     path = find_config(args.repo)
     config = load_config(path)
     check_paths(config, args.repo, path)
+    checked = check_project(config, args.repo, path, build_files=True)
     print(f"{path}: valid ({len(config.targets)} target globs, primary {config.objective.primary})")
+    sandbox = checked.config.sandbox
+    if sandbox.compose:
+        print(
+            plain(
+                f"{args.repo / sandbox.compose}: service {checked.service}, port {sandbox.port}, "
+                f"health {sandbox.health}, services: {', '.join(sandbox.services) or 'none'}"
+            )
+        )
+    for line in checked.notes:
+        print(plain(f"note: {line}"))
     if args.mutations:
         candidates = load_candidates(args.mutations)
         print(f"{args.mutations}: {len(candidates)} candidates")
@@ -260,12 +307,27 @@ def parser() -> argparse.ArgumentParser:
     start.add_argument("--repo", type=Path, default=Path("."), help="project folder (default: .)")
     start.add_argument("--force", action="store_true", help="overwrite existing files")
     start.add_argument("--default-branch", default="main", help="branch whose pushes run mutbot")
+    start.add_argument(
+        "--service",
+        metavar="NAME",
+        help="the service to measure: a compose service, a Kubernetes container or workload, "
+        "or a Dockerfile path (default: the production one init finds)",
+    )
     start.set_defaults(func=cmd_init)
 
     why = sub.add_parser("explain", help="recompute a verdict from results.json, step by step")
     why.add_argument("results", type=Path, help="a results.json written by mutbot run")
     why.add_argument("candidate", help="slug, title or fingerprint of a candidate")
     why.set_defaults(func=cmd_explain)
+
+    check = sub.add_parser(
+        "doctor", help="smoke-test the baseline as a run would, and say what to fix"
+    )
+    check.add_argument("--repo", type=Path, default=Path("."), help="project folder (default: .)")
+    check.add_argument(
+        "--backend", choices=sorted(BACKENDS), help="default: docker if it answers, else local"
+    )
+    check.set_defaults(func=cmd_doctor)
 
     validate = sub.add_parser("validate", help="check the config (and a candidates file)")
     validate.add_argument("--repo", type=Path, default=Path("."))

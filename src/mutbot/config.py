@@ -5,84 +5,35 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
 import yaml
 from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
     ValidationError,
     field_validator,
     model_validator,
 )
 
-from mutbot import globs, untrusted
+from mutbot import untrusted
+from mutbot.config_base import Duration, Glob, Kept, LongDuration, Percent, Section
 from mutbot.config_errors import format_errors
+from mutbot.config_sandbox import Sandbox
 from mutbot.errors import ConfigError
 from mutbot.metrics import METRICS, OBJECTIVES
-from mutbot.units import DAY, parse_duration, parse_fraction, parse_size, shown
+from mutbot.units import shown
 
 CONFIG_LOCATIONS = (".mutbot.yml", ".github/mutbot.yml")
 MAX_FILE = 64 * 1024  # bytes of .mutbot.yml: PyYAML reads ~100 KB/s at worst
 MAX_LIST = 256  # globs in targets, protected, propose.keep
 
 
-def _long_duration(value: object) -> float:
-    return parse_duration(value, most=90 * DAY)
-
-
-def _kept(value: str) -> str:
-    file, colon, key = value.partition(":")
-    if not colon or not key:
-        raise ValueError(
-            f"expected FILE:KEY, e.g. config/server.ini:server.threads, got {shown(value)}"
-        )
-    globs.check(file)
-    return value
-
-
-# Sandbox, tests, load and LLM durations are at most 24h; production windows may be long.
-Duration = Annotated[float, BeforeValidator(parse_duration)]
-LongDuration = Annotated[float, BeforeValidator(_long_duration)]
-Size = Annotated[int, BeforeValidator(parse_size)]
-Percent = Annotated[float, BeforeValidator(parse_fraction)]
-Glob = Annotated[str, AfterValidator(globs.check)]
-Kept = Annotated[str, AfterValidator(_kept)]
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
-
-
-class Sandbox(_Section):
-    dockerfile: str = "Dockerfile"
-    context: str = "."
-    port: int = Field(8080, ge=1, le=65535)
-    health: str = "/healthz"
-    command: str | None = None
-    cpus: float = Field(1.0, gt=0, le=256)
-    memory: Size = parse_size("256m")
-    startup_timeout: Duration = 30.0
-    build_timeout: Duration = 600.0
-    network: Literal["isolated", "loopback"] = "isolated"
-
-    @field_validator("health")
-    @classmethod
-    def _path(cls, value: str) -> str:
-        if not value.startswith("/"):
-            raise ValueError(f"expected an HTTP path starting with '/', got {shown(value)}")
-        return value
-
-
-class Tests(_Section):
+class Tests(Section):
     command: str | None = None
     timeout: Duration = 120.0
 
 
-class Load(_Section):
+class Load(Section):
     locustfile: str
     users: int = Field(20, ge=1, le=10_000)
     spawn_rate: float = Field(20.0, gt=0, le=10_000)
@@ -112,7 +63,7 @@ DEFAULT_GUARDRAILS: dict[str, float] = {
 }
 
 
-class Objective(_Section):
+class Objective(Section):
     primary: str = "latency_p95_ms"
     also: list[str] = Field(default_factory=list)  # further objectives, for the Pareto front
     guardrails: dict[str, float | None] = Field(default_factory=dict)
@@ -149,13 +100,13 @@ class Objective(_Section):
         return {k: v for k, v in merged.items() if v is not None and k != self.primary}
 
 
-class Gates(_Section):
+class Gates(Section):
     confidence: float = Field(0.85, ge=0, le=1)
     risk: float = Field(5.0, ge=0, le=10.01)
     complexity: float = Field(8.0, ge=0, le=10.01)
 
 
-class Judge(_Section):
+class Judge(Section):
     alpha: float = Field(0.01, gt=0, lt=0.5)
     min_effect: Percent = 0.05
     pairs: int = Field(10, ge=1, le=200)
@@ -181,12 +132,12 @@ class Judge(_Section):
         return self
 
 
-class Cost(_Section):
+class Cost(Section):
     vcpu_hour_usd: float = Field(0.04048, ge=0)
     gb_hour_usd: float = Field(0.004445, ge=0)
 
 
-class Policy(_Section):
+class Policy(Section):
     max_changed_lines: int = Field(200, ge=1)
     max_files: int = Field(10, ge=1)
     allowed_kinds: list[Literal["incremental", "radical"]] = Field(
@@ -208,7 +159,7 @@ class Policy(_Section):
         return value
 
 
-class Production(_Section):
+class Production(Section):
     """Where merged mutations are watched: a Prometheus HTTP API and a PromQL query per metric."""
 
     prometheus: str  # base URL, e.g. http://prometheus:9090
@@ -234,7 +185,7 @@ class Production(_Section):
         return value
 
 
-class Propose(_Section):
+class Propose(Section):
     count: int = Field(8, ge=1, le=50)  # candidates per run
     radical: Percent = 0.25  # share of them that may be radical (several changes, a redesign)
     prompts: str | None = None  # folder of prompt overrides, relative to the project
@@ -243,7 +194,7 @@ class Propose(_Section):
     keep: list[Kept] = Field(default_factory=list, max_length=MAX_LIST)
 
 
-class Llm(_Section):
+class Llm(Section):
     """The Anthropic proposer. Prices are per million tokens; set your contract's."""
 
     model: str = "claude-sonnet-5-5"
@@ -256,7 +207,7 @@ class Llm(_Section):
     repair_rounds: int = Field(1, ge=0, le=3)  # send a failing candidate's error back
 
 
-class Config(_Section):
+class Config(Section):
     version: Literal[1]
     targets: list[Glob] = Field(min_length=1, max_length=MAX_LIST)
     protected: list[Glob] = Field(default_factory=lambda: [".github/**"], max_length=MAX_LIST)

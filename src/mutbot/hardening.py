@@ -21,18 +21,7 @@ import signal
 import sys
 from collections.abc import Callable
 
-# Names that are credentials wherever they appear; and the usual suffixes of the others.
-SECRET_NAMES = frozenset(
-    {
-        "GITHUB_TOKEN",
-        "GH_TOKEN",
-        "ANTHROPIC_API_KEY",
-        "ACTIONS_RUNTIME_TOKEN",
-        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-        "ACTIONS_ID_TOKEN_REQUEST_URL",  # carries a signed request token in its query
-    }
-)
-SECRET_SUFFIXES = ("_TOKEN", "_API_KEY", "_SECRET", "_SECRET_KEY", "_ACCESS_KEY", "_PASSWORD")
+from mutbot.secretnames import looks_secret
 
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
@@ -57,11 +46,6 @@ def _load_prctl() -> Callable[[int, int, int, int], int] | None:
 _prctl = _load_prctl()
 
 
-def is_secret(name: str) -> bool:
-    upper = name.upper()
-    return upper in SECRET_NAMES or upper.endswith(SECRET_SUFFIXES)
-
-
 def harden() -> None:
     """Non-dumpable, and the secrets out of os.environ. Call before starting any child."""
     set_dumpable(False)
@@ -71,7 +55,7 @@ def harden() -> None:
 def take_secrets() -> None:
     """Move the credentials in os.environ into memory (replacing what an earlier call held)."""
     _held.clear()
-    for name in [n for n in os.environ if is_secret(n)]:
+    for name in [n for n in os.environ if looks_secret(n)]:
         _held[name] = os.environ.pop(name)
 
 

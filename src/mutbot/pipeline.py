@@ -31,6 +31,7 @@ from mutbot.results import (
 )
 from mutbot.risk import Assessment, assess_complexity, assess_risk
 from mutbot.trial import TrialPlan
+from mutbot.validate import check_project
 from mutbot.worktree import Workspace
 
 
@@ -98,10 +99,18 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
 
-def load_inputs(options: RunOptions) -> tuple[Config, Path]:
+def load_inputs(
+    options: RunOptions, note: Callable[[str], None] = lambda _: None
+) -> tuple[Config, Path]:
+    """The config, checked against the files it names (validate.check_project), with the
+    sandbox its compose file describes filled in; `note` hears what that left out."""
     config_path = options.config or find_config(options.project)
     config = load_config(config_path)
     check_paths(config, options.project, config_path)
+    checked = check_project(config, options.project, config_path, build_files=False)
+    config = checked.config
+    for line in checked.notes:
+        note(line)
     propose: dict[str, object] = {}
     if options.count:
         propose["count"] = options.count

@@ -35,7 +35,7 @@ def propose_only(
     options: RunOptions, note: Callable[[str], None]
 ) -> tuple[ProposalRecord, Proposal]:
     """`mutbot propose`: the targets at the last commit, the last run's baseline, no sandbox."""
-    config, config_path = load_inputs(options)
+    config, config_path = load_inputs(options, note)
     proposer = proposers.create(
         proposers.choose(options.proposer_spec), config, options.project, note
     )

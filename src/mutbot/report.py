@@ -129,9 +129,10 @@ def defuse(text: str, *, markdown: bool = True) -> str:
 
 
 def neutralise(text: str, limit: int = 4000) -> Inert:
-    """Proposer text is data: defused (see `defuse`), bounded length."""
-    text = defuse(text[: limit + 1])
-    return Inert(text if len(text) <= limit else text[:limit] + " …(cut)")
+    """Proposer text is data: defused (see `defuse`), bounded length. Cut before defusing, so
+    the cut never splits what defusing wrote (an entity such as `&amp;`)."""
+    shown = defuse(text[:limit])
+    return Inert(shown if len(text) <= limit else shown + " …(cut)")
 
 
 def one_line(text: str) -> str:

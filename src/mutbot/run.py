@@ -11,10 +11,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from mutbot import backends, proposers, reaper
+from mutbot import backends, proposers, reaper, statedir
 from mutbot.config import Config
 from mutbot.cost import monthly_cost
-from mutbot.errors import BaselineError, Interrupted
+from mutbot.errors import BaselineError, ConfigError, Interrupted
 from mutbot.evaluate import evaluate, measure_noise
 from mutbot.judge import Outcome, to_d
 from mutbot.metrics import medians
@@ -39,11 +39,12 @@ from mutbot.stats import pareto_front
 from mutbot.targets import read_targets
 from mutbot.trial import TrialPlan
 from mutbot.units import format_duration, format_size
+from mutbot.validate import committed
 from mutbot.worktree import Workspace
 
 
 def execute(options: RunOptions, reporter: Reporter) -> RunResult:
-    config, config_path = load_inputs(options)
+    config, config_path = load_inputs(options, reporter.note)
     spec = proposers.choose(options.proposer_spec)
     proposer = proposers.create(spec, config, options.project, reporter.note)
     backend_name = backends.choose(options.backend)
@@ -51,16 +52,16 @@ def execute(options: RunOptions, reporter: Reporter) -> RunResult:
     if removed:
         reporter.note(f"removed what killed runs left behind: {', '.join(removed)}")
     run_id = new_run_id()
-    run_dir = (options.out or options.project / ".mutbot" / "runs" / run_id).resolve()
-    run_dir.mkdir(parents=True, exist_ok=True)
-    if options.out is None:  # keep run outputs out of the user's `git status`
-        ignore = options.project / ".mutbot" / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("*\n")
+    run_dir = (options.out or options.project / statedir.NAME / "runs" / run_id).resolve()
+    try:
+        statedir.make_folder(run_dir)  # .mutbot/.gitignore first: `git status` stays as it was
+    except OSError as exc:
+        raise ConfigError(f"cannot create the output folder {run_dir}: {exc.strerror}") from None
     cores = backends.plan_cores(config.sandbox.cpus, core_list())
     with ExitStack() as resources:
         workspace = Workspace(options.project)
         resources.callback(_held, workspace.close)
+        committed(workspace, config.load.locustfile)  # before anything is built
         backend = backends.create(backend_name, config.sandbox, run_id, cores)
         resources.callback(_held, backend.close)
         if backend_name == "local":

@@ -70,7 +70,8 @@ def run_trial(
     (logs / name).parent.mkdir(parents=True, exist_ok=True)
     config = plan.config
     started_at = time.time()
-    instance = backend.start(artifact, logs / f"{name}.service.log")
+    # services start and get ready inside start(): before the time to healthy and the load
+    instance = backend.start(artifact, logs / f"{name}.service.log", side=side)
     try:
         healthy = wait_healthy(instance, config.sandbox.health, config.sandbox.startup_timeout)
         instance.start_sampling()

@@ -9,7 +9,8 @@ refused as well, so that later arithmetic never overflows.
 YAML is PyYAML's safe loader without anchors and aliases (a 501-byte file of nested aliases
 expands to hundreds of megabytes) and with a nesting limit (its composer recurses); a value it
 cannot construct (a 5,000-digit integer, the date 2024-13-45) is a YAML error with its place,
-not a stray ValueError.
+not a stray ValueError. Compose files are read as Compose reads them (`load_compose_yaml`):
+YAML 1.2, with anchors and aliases counted once expanded.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 
 import yaml
 from pydantic_core import from_json
-from yaml.nodes import Node
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 MAX_YAML_DEPTH = 32  # .mutbot.yml needs four levels
 _BIGGEST = sys.float_info.max
@@ -58,10 +59,13 @@ def load_yaml(text: str) -> Any:
 
 class _Loader(yaml.SafeLoader):
     depth = 0
+    aliases = False  # anchors and aliases allowed (then bounded after expansion)
 
     def compose_node(self, parent: Node | None, index: int) -> Node | None:
         event = self.peek_event()  # type: ignore[no-untyped-call]
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+        if not self.aliases and (
+            isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None
+        ):
             raise YamlRefused(
                 problem="anchors and aliases (&name, *name) are not supported; write the value out",
                 problem_mark=event.start_mark,
@@ -85,6 +89,111 @@ class _Loader(yaml.SafeLoader):
             raise YamlRefused(
                 problem=f"cannot read this value: {why}", problem_mark=node.start_mark
             ) from None
+
+
+def load_compose_yaml(text: str) -> Any:
+    """A YAML document as Docker Compose reads it: YAML 1.2 scalars (`no`, `on` and
+    `8080:80` are text, not a boolean and a base-60 number), with anchors, aliases and `<<`
+    merge keys, which real compose files use for shared settings. Aliases are bounded: the
+    document, every alias expanded, may hold at most MAX_EXPANDED_NODES nodes and nest at most
+    MAX_YAML_DEPTH levels; an alias to itself is refused."""
+    return yaml.load(text, Loader=_ComposeLoader)
+
+
+MAX_EXPANDED_NODES = 50_000  # a large compose file has a few thousand
+_INT_12 = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
+_FLOAT_12 = re.compile(
+    r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
+    r"|\.(?:nan|NaN|NAN)"
+)
+
+
+class _ComposeLoader(_Loader):
+    aliases = True
+    yaml_implicit_resolvers = {}  # noqa: RUF012  (filled below, replacing YAML 1.1's)
+
+    def compose_document(self) -> Node | None:
+        node: Node | None = super().compose_document()
+        if node is not None:
+            _Expansion().measure(node, 0)
+        return node
+
+    def compose_mapping_node(self, anchor: Any) -> MappingNode:
+        node = super().compose_mapping_node(anchor)
+        seen = set()
+        for key, _ in node.value:  # Compose refuses a key given twice; PyYAML keeps the last
+            if isinstance(key, ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                if key.value in seen:
+                    raise YamlRefused(
+                        problem=f"the key {key.value[:60]!r} appears twice in this mapping",
+                        problem_mark=key.start_mark,
+                    )
+                seen.add(key.value)
+        return node
+
+    def construct_yaml_int(self, node: Node) -> int:
+        text = str(self.construct_scalar(node)).replace("_", "")  # type: ignore[arg-type]
+        base = {"0o": 8, "0x": 16}.get(text[:2], 10)
+        return int(text[2:] if base != 10 else text, base)
+
+
+# YAML 1.2's core schema, as Compose's parser reads it (PyYAML reads YAML 1.1)
+for _tag, _pattern, _first in (
+    ("bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), "tTfF"),
+    ("null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]),
+    ("int", re.compile(rf"^(?:{_INT_12.pattern})$"), "-+0123456789"),
+    ("float", re.compile(rf"^(?:{_FLOAT_12.pattern})$"), "-+.0123456789"),
+    ("merge", re.compile(r"^(?:<<)$"), "<"),
+):
+    _ComposeLoader.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", _pattern, list(_first))
+_ComposeLoader.add_constructor("tag:yaml.org,2002:int", _ComposeLoader.construct_yaml_int)
+
+
+class _Expansion:
+    """Nodes and depth of a composed document with every alias expanded, counted without
+    expanding (each node once), refused past the bounds."""
+
+    def __init__(self) -> None:
+        self.measured: dict[int, tuple[int, int]] = {}  # id(node) -> (nodes, height)
+        self.open: set[int] = set()
+
+    def measure(self, node: Node, depth: int) -> tuple[int, int]:
+        if id(node) in self.open:
+            raise YamlRefused(problem="an alias refers to itself", problem_mark=node.start_mark)
+        size, height = self.measured.get(id(node)) or self._children(node, depth)
+        if depth + height > MAX_YAML_DEPTH:
+            raise YamlRefused(
+                problem=f"nested deeper than {MAX_YAML_DEPTH} levels (aliases expanded)",
+                problem_mark=node.start_mark,
+            )
+        return size, height
+
+    def _children(self, node: Node, depth: int) -> tuple[int, int]:
+        if depth > MAX_YAML_DEPTH:
+            raise YamlRefused(
+                problem=f"nested deeper than {MAX_YAML_DEPTH} levels (aliases expanded)",
+                problem_mark=node.start_mark,
+            )
+        value = node.value
+        children = (
+            [n for pair in value for n in pair] if isinstance(node, MappingNode)
+            else value if isinstance(node, SequenceNode) else []
+        )  # fmt: skip
+        self.open.add(id(node))
+        size, height = 1, 0
+        for child in children:
+            child_size, child_height = self.measure(child, depth + 1)
+            size += child_size
+            height = max(height, child_height + 1)
+            if size > MAX_EXPANDED_NODES:
+                raise YamlRefused(
+                    problem=f"more than {MAX_EXPANDED_NODES:,} values once its aliases are "
+                    "expanded",
+                    problem_mark=node.start_mark,
+                )
+        self.open.discard(id(node))
+        self.measured[id(node)] = size, height
+        return size, height
 
 
 def read(path: Path, limit: int) -> bytes:

@@ -11,7 +11,7 @@ import pytest
 
 from mutbot.backends.base import CorePlan
 from mutbot.backends.docker_backend import DockerBackend
-from mutbot.config import Sandbox
+from mutbot.config_sandbox import Sandbox
 from mutbot.errors import StageFailure
 from mutbot.trial import wait_healthy
 from testing.services import write_service

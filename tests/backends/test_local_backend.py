@@ -12,8 +12,8 @@ import pytest
 
 from mutbot.backends.base import CorePlan, plan_cores
 from mutbot.backends.local_backend import LocalBackend
-from mutbot.config import Sandbox
-from mutbot.errors import SandboxError, StageFailure
+from mutbot.config_sandbox import Sandbox
+from mutbot.errors import ConfigError, StageFailure
 from mutbot.trial import wait_healthy
 from testing.services import write_service
 
@@ -29,7 +29,7 @@ def reachable() -> Iterator[Path]:
 
 
 def make(tmp_path: Path, memory: str = "256m", mode: str = "ok") -> tuple[LocalBackend, Path]:
-    sandbox = Sandbox.model_validate({"command": "python server.py", "memory": memory})
+    sandbox = Sandbox.model_validate({"local_command": "python server.py", "memory": memory})
     cores = plan_cores(1, sorted(os.sched_getaffinity(0)))
     return LocalBackend(sandbox, "t-local", cores), write_service(tmp_path / "svc", mode=mode)
 
@@ -100,8 +100,28 @@ def test_crash_at_start_and_failing_tests(tmp_path: Path, reachable: Path) -> No
 
 
 def test_needs_a_command() -> None:
-    with pytest.raises(SandboxError, match=r"needs sandbox\.command"):
+    with pytest.raises(ConfigError, match=r"needs sandbox\.local_command"):
         LocalBackend(Sandbox(), "x", CorePlan(None, None))
+
+
+def test_the_old_meaning_of_command_says_what_to_write_instead() -> None:
+    """`sandbox.command` used to be the local backend's; it is now the container's command."""
+    sandbox = Sandbox.model_validate({"command": "python app.py --port 8080"})
+    with pytest.raises(ConfigError) as refused:
+        LocalBackend(sandbox, "x", CorePlan(None, None))
+    assert str(refused.value) == (
+        "sandbox.command is the container's command (docker backend); the local backend starts "
+        "sandbox.local_command: write `local_command: python app.py --port 8080` in the sandbox "
+        "section"
+    )
+
+
+def test_services_need_docker() -> None:
+    sandbox = Sandbox.model_validate(
+        {"local_command": "python app.py", "services": {"db": {"image": "postgres:16"}}}
+    )
+    with pytest.raises(ConfigError, match=r"cannot start services \(db\): they run from images"):
+        LocalBackend(sandbox, "x", CorePlan(None, None))
 
 
 def test_core_plan_keeps_a_core_for_the_load_generator() -> None:

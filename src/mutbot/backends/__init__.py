@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mutbot.backends import docker_backend, local_backend
 from mutbot.backends.base import Backend, BackendSpec, CorePlan, plan_cores
-from mutbot.config import Sandbox
+from mutbot.config_sandbox import Sandbox
 from mutbot.errors import SandboxError
 
 BACKENDS: dict[str, BackendSpec] = {

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from mutbot.config import Sandbox
+from mutbot.config_sandbox import Sandbox
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,9 @@ class Backend(Protocol):
     def run_tests(self, artifact: Artifact, command: str, timeout: float, log: Path) -> None:
         """Raise StageFailure('tests', reason) when the tests fail or time out."""
 
-    def start(self, artifact: Artifact, log: Path) -> Instance: ...
+    def start(self, artifact: Artifact, log: Path, side: str = "baseline") -> Instance:
+        """A fresh instance, its services ready (StageFailure('start') when one is not); with
+        `sandbox.reset: candidate` the instances of one (artifact, side) share their services."""
 
     def close(self) -> None:
         """Remove every container, network, image and process this backend made."""

@@ -1,5 +1,6 @@
 """Docker backend (docker-py): images built from the worktree, containers with the configured
-limits on a per-run internal network (no route out) that only this host can reach."""
+limits, command and environment on a per-run internal network (no route out) that only this host
+can reach, with the services they need (docker_services)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,15 @@ import requests.exceptions
 
 from mutbot import reaper
 from mutbot.backends.base import Artifact, CorePlan, Sample, helper_thread
-from mutbot.config import Sandbox
+from mutbot.backends.docker_services import (
+    Launcher,
+    ServiceSet,
+    environment,
+    tail,
+    throwaway_values,
+    words,
+)
+from mutbot.config_sandbox import Sandbox
 from mutbot.errors import SandboxError, StageFailure
 from mutbot.units import format_size
 
@@ -38,11 +47,6 @@ def available() -> str | None:
     return None
 
 
-def _tail(text: str, lines: int = 1) -> str:
-    rows = [row.strip() for row in text.splitlines() if row.strip()]
-    return " | ".join(rows[-lines:])[:300] if rows else "no output"
-
-
 class DockerBackend:
     name = "docker"
 
@@ -54,6 +58,16 @@ class DockerBackend:
         # images carry the labels too, so a killed run's images are reaped like its containers
         self.labels = {LABEL: run_id, OWNER: reaper.me().label()}
         self._network: Any = None
+        # made up once per run, so both sides of every pair see the same environment
+        values = throwaway_values(sandbox)
+        self._env = environment(sandbox.env, sandbox.throwaway_env, values)
+        self._command = {
+            key: words(value, f"sandbox.{key}") or [""]  # [""]: no entrypoint, as in compose
+            for key, value in (("command", sandbox.command), ("entrypoint", sandbox.entrypoint))
+            if value is not None
+        }
+        self._services = Launcher(self.client, sandbox, run_id, self.labels, cores.service, values)
+        self._kept: dict[tuple[str, str, str], ServiceSet] = {}  # reset: candidate
         isolation = (
             "an internal network with no route out"
             if sandbox.network == "isolated"
@@ -62,7 +76,7 @@ class DockerBackend:
         self.guarantees = (
             f"Docker container, {sandbox.cpus:g} CPU, {format_size(sandbox.memory)} memory "
             f"(no swap), {isolation}, no host environment or secrets passed in, built from the "
-            "tracked files only (no .git)"
+            f"tracked files only (no .git){_services_line(sandbox)}"
         )
 
     # --- build and tests -------------------------------------------------------------------
@@ -85,6 +99,8 @@ class DockerBackend:
                     decode=True,
                     labels=self.labels,
                     pull=False,
+                    target=self.sandbox.build.target,
+                    buildargs=dict(self.sandbox.build.args) or None,
                     timeout=int(self.sandbox.build_timeout),
                 ):
                     if "stream" in chunk:
@@ -101,7 +117,7 @@ class DockerBackend:
                 )
                 out.write(last_error + "\n")
         if last_error:
-            raise StageFailure("build", f"build failed: {_tail(last_error)}")
+            raise StageFailure("build", f"build failed: {tail(last_error)}")
         image = self.client.images.get(tag)
         return Artifact(
             ref=image.id,
@@ -111,50 +127,78 @@ class DockerBackend:
         )
 
     def run_tests(self, artifact: Artifact, command: str, timeout: float, log: Path) -> None:
+        """No network at all; with services, a network of their own with no route out, and
+        fresh services for every test run."""
+        services = self._services.start("tests", log) if self.sandbox.services else None
+        network: dict[str, Any] = (
+            {"network": services.network.name} if services else {"network_mode": "none"}
+        )
         try:
             container = self.client.containers.run(
                 artifact.ref,
                 [command],
                 entrypoint=["sh", "-c"],
                 detach=True,
-                network_mode="none",
                 labels=self.labels,
+                environment=self._env,
                 **self._limits(),
+                **network,
             )
         except docker.errors.APIError as exc:
+            if services:
+                services.remove()
             raise StageFailure(
                 "tests", f"cannot start the tests: {exc.explanation or exc}"
             ) from exc
         try:
-            try:
-                code = container.wait(timeout=timeout)["StatusCode"]
-            except requests.exceptions.RequestException:
-                container.kill()
-                raise StageFailure("tests", f"timed out after {timeout:g}s") from None
-            output = container.logs().decode("utf-8", "replace")
-            log.write_text(output, encoding="utf-8")
-            container.reload()
-            if container.attrs["State"].get("OOMKilled"):
-                raise StageFailure("tests", "tests killed for memory")
-            if code != 0:
-                raise StageFailure("tests", f"tests failed (exit code {code}): {_tail(output)}")
+            self._wait_tests(container, timeout, log)
         finally:
             container.remove(force=True)
+            if services:
+                services.remove()
+
+    def _wait_tests(self, container: Any, timeout: float, log: Path) -> None:
+        try:
+            code = container.wait(timeout=timeout)["StatusCode"]
+        except requests.exceptions.RequestException:
+            container.kill()
+            raise StageFailure("tests", f"timed out after {timeout:g}s") from None
+        output = container.logs().decode("utf-8", "replace")
+        log.write_text(output, encoding="utf-8")
+        container.reload()
+        if container.attrs["State"].get("OOMKilled"):
+            raise StageFailure("tests", "tests killed for memory")
+        if code != 0:
+            raise StageFailure("tests", f"tests failed (exit code {code}): {tail(output)}")
 
     # --- service instances -----------------------------------------------------------------
 
-    def start(self, artifact: Artifact, log: Path) -> DockerInstance:
+    def start(self, artifact: Artifact, log: Path, side: str = "baseline") -> DockerInstance:
+        """The services first (ready before the service starts, so their start-up is never part
+        of its time to healthy), then the service on their network."""
+        services = self._services_for(artifact, log, side)
+        owned = services is not None and self.sandbox.reset == "trial"  # removed with it
         port = self.sandbox.port
         options: dict[str, Any] = {}
-        if self.sandbox.network == "isolated":
+        if services is not None:
+            options["network"] = services.network.name
+        elif self.sandbox.network == "isolated":
             options["network"] = self._isolated_network().name
-        else:
+        if self.sandbox.network == "loopback":
             options["ports"] = {f"{port}/tcp": ("127.0.0.1", None)}
         try:
             container = self.client.containers.run(
-                artifact.ref, detach=True, labels=self.labels, **self._limits(), **options
+                artifact.ref,
+                detach=True,
+                labels=self.labels,
+                environment=self._env,
+                **self._command,
+                **self._limits(),
+                **options,
             )
         except docker.errors.APIError as exc:
+            if owned and services is not None:
+                services.remove()
             raise StageFailure("start", f"cannot start: {exc.explanation or exc}") from exc
         container.reload()
         if self.sandbox.network == "isolated":
@@ -163,10 +207,34 @@ class DockerBackend:
         else:
             binding = container.attrs["NetworkSettings"]["Ports"][f"{port}/tcp"][0]
             url = f"http://127.0.0.1:{binding['HostPort']}"
-        return DockerInstance(container, url, log, self.sandbox.memory)
+        return DockerInstance(
+            container, url, log, self.sandbox.memory, services=services, owns_services=owned
+        )
+
+    def _services_for(self, artifact: Artifact, log: Path, side: str) -> ServiceSet | None:
+        """Fresh ones for every trial; with `reset: candidate`, one set per side, kept: the A/A
+        block's two sides share an artifact but not a database, so the side is in the key."""
+        if not self.sandbox.services:
+            return None
+        if self.sandbox.reset == "trial":
+            return self._services.start("start", log)
+        key = (artifact.ref, str(artifact.project_dir), side)
+        kept = self._kept.get(key)
+        if kept is None:
+            kept = self._kept[key] = self._services.start("start", log)
+        else:
+            failure = kept.failure()
+            if failure:
+                raise StageFailure("start", f"{failure} in an earlier trial")
+            kept.ready_seconds = 0.0
+        return kept
 
     def close(self) -> None:
         """Remove by label, so objects whose creation was interrupted are found too."""
+        for kept in self._kept.values():  # their logs, while they still exist
+            with contextlib.suppress(SandboxError, OSError):
+                kept.remove()
+        self._kept.clear()
         selector = {"label": f"{LABEL}={self.run_id}"}
         for container in self.client.containers.list(all=True, filters=selector):
             container.remove(force=True)
@@ -184,7 +252,6 @@ class DockerBackend:
             "nano_cpus": int(self.sandbox.cpus * 1e9),
             "pids_limit": 1024,
             "security_opt": ["no-new-privileges"],
-            "environment": {},
         }
         if self.cores.service:
             limits["cpuset_cpus"] = ",".join(map(str, self.cores.service))
@@ -198,10 +265,27 @@ class DockerBackend:
         return self._network
 
 
+def _services_line(sandbox: Sandbox) -> str:
+    if not sandbox.services:
+        return ""
+    how = "fresh for every trial" if sandbox.reset == "trial" else "one set per side, kept"
+    return f", services {', '.join(sandbox.services)} on its network ({how})"
+
+
 class DockerInstance:
-    def __init__(self, container: Any, url: str, log: Path, memory: int) -> None:
+    def __init__(
+        self,
+        container: Any,
+        url: str,
+        log: Path,
+        memory: int,
+        services: ServiceSet | None = None,
+        owns_services: bool = False,
+    ) -> None:
         self.container = container
         self.url = url
+        self.services = services  # its dependencies, ready before it started
+        self._owns_services = owns_services  # removed with it (reset: trial)
         self._log = log
         self._memory = memory
         self._samples: list[Sample] = []
@@ -216,7 +300,7 @@ class DockerInstance:
             return f"killed for memory (limit {format_size(self._memory)})"
         if state["Status"] in ("exited", "dead"):
             return f"crashed: exit code {state.get('ExitCode')}"
-        return None
+        return self.services.failure() if self.services else None
 
     def start_sampling(self) -> None:
         self._thread = threading.Thread(target=self._sample, daemon=True)
@@ -253,6 +337,8 @@ class DockerInstance:
             self.container.remove(force=True)
         except docker.errors.APIError as exc:
             raise SandboxError(f"cannot remove container {self.container.short_id}: {exc}") from exc
+        if self._owns_services and self.services is not None:
+            self.services.remove()
 
 
 def _to_sample(stats: dict[str, Any]) -> Sample | None:

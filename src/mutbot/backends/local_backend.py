@@ -1,10 +1,12 @@
-"""Local backend: for machines without Docker. Runs `sandbox.command` as a process in a copy of
-the candidate's tracked files (no `.git`).
+"""Local backend: for machines without Docker. Runs `sandbox.local_command` as a process in a
+copy of the candidate's tracked files (no `.git`).
 
 Guarantees are weaker and said so in every result: a scrubbed environment, no new privileges,
 the unprivileged user `nobody` when mutbot runs as root (root could read every process's
 environment), CPU pinning where the OS allows it, memory enforced by a watchdog that kills the
-process group above the limit, and no network isolation at all.
+process group above the limit, and no network isolation at all. It starts no `sandbox.services`
+and reads no `sandbox.compose` (such a config is refused), and applies none of the container's
+settings (`build`, `command`, `entrypoint`, `env`, `throwaway_env`).
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ import psutil
 
 from mutbot import reaper
 from mutbot.backends.base import Artifact, CorePlan, Sample, helper_thread
-from mutbot.config import Sandbox
-from mutbot.errors import SandboxError, StageFailure
+from mutbot.config_sandbox import Sandbox
+from mutbot.errors import ConfigError, StageFailure
 from mutbot.hardening import confine_child
 from mutbot.units import format_size
 
@@ -60,8 +62,13 @@ class LocalBackend:
     name = "local"
 
     def __init__(self, sandbox: Sandbox, run_id: str, cores: CorePlan) -> None:
-        if not sandbox.command:
-            raise SandboxError("the local backend needs sandbox.command (how to start the service)")
+        if not sandbox.local_command:
+            raise ConfigError(_missing_command(sandbox))
+        unsupported = _unsupported(sandbox)
+        if unsupported:
+            raise ConfigError(
+                f"the local backend cannot {unsupported}; measure with --backend docker"
+            )
         self.sandbox = sandbox
         self.cores = cores
         self.as_root = hasattr(os, "geteuid") and os.geteuid() == 0
@@ -91,7 +98,7 @@ class LocalBackend:
             )
         if self.as_root:  # tests and services run as nobody, and may write where they run
             _chown_tree(project_dir, NOBODY)
-        log.write_text("local backend: nothing to build; runs sandbox.command in the copy\n")
+        log.write_text("local backend: nothing to build; runs sandbox.local_command in the copy\n")
         return Artifact(
             ref=str(project_dir), project_dir=project_dir, image_size_mb=None, build_seconds=0.0
         )
@@ -109,13 +116,16 @@ class LocalBackend:
         if code != 0:
             raise StageFailure("tests", f"tests failed (exit code {code}): {_tail(log)}")
 
-    def start(self, artifact: Artifact, log: Path) -> LocalInstance:
-        assert self.sandbox.command
+    def start(self, artifact: Artifact, log: Path, side: str = "baseline") -> LocalInstance:
+        """`side` only matters to services, which this backend refuses to run."""
+        assert self.sandbox.local_command
         port = _free_port()
         out = log.open("wb")
         env = clean_env(PORT=str(port), **{reaper.MARKER: self._groups.name})
         try:
-            process = self._spawn("start", self.sandbox.command, artifact.project_dir, out, env)
+            process = self._spawn(
+                "start", self.sandbox.local_command, artifact.project_dir, out, env
+            )
         except StageFailure:
             out.close()
             raise
@@ -166,6 +176,29 @@ class LocalBackend:
             raise StageFailure(stage, f"cannot read the command {command!r}: {exc}") from None
         reaper.record_group(self._groups, process.pid)
         return process
+
+
+def _missing_command(sandbox: Sandbox) -> str:
+    if sandbox.command is not None:  # the key's meaning before sandbox.command went to Docker
+        written = shlex.join(_words(sandbox.command))
+        return (
+            "sandbox.command is the container's command (docker backend); the local backend "
+            f"starts sandbox.local_command: write `local_command: {written}` in the sandbox section"
+        )
+    return "the local backend needs sandbox.local_command (how to start the service here)"
+
+
+def _words(command: str | list[str]) -> list[str]:
+    return shlex.split(command) if isinstance(command, str) else command
+
+
+def _unsupported(sandbox: Sandbox) -> str | None:
+    """What the local backend cannot do of what the config asks (it runs a host process)."""
+    if sandbox.services:
+        return f"start services ({', '.join(sandbox.services)}): they run from images"
+    if sandbox.compose:
+        return "read a compose file (sandbox.compose)"
+    return None
 
 
 def _chown_tree(top: Path, uid: int) -> None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import posixpath
 import re
 
-import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, SequenceNode
 
+from mutbot.discover import nodes
 from mutbot.proposers.base import DetectContext, Opportunity, TargetFile
 
 _COMPOSE = re.compile(r"(docker-)?compose([.-][\w.-]*)?\.ya?ml")
@@ -30,15 +30,12 @@ def detect(file: TargetFile, context: DetectContext) -> list[Opportunity]:
     name = posixpath.basename(file.path)
     if not name.endswith((".yml", ".yaml")):
         return []
-    try:
-        docs = list(yaml.compose_all(file.text, Loader=yaml.SafeLoader))
-    except yaml.YAMLError:
-        return []
+    docs = nodes.documents(file.text)
     found: list[Finding] = []
     for doc in docs:
         if _COMPOSE.fullmatch(name):
             found += _compose(doc)
-        kind = _text(_get(doc, "kind"))
+        kind = nodes.text(nodes.get(doc, "kind"))
         if kind in _WORKLOADS:
             found += _workload(doc, kind, context.baseline)
     return [Opportunity(category=c, path=file.path, line=n, why=w) for c, n, w in found]
@@ -52,47 +49,18 @@ def quantity(value: str) -> float | None:
     return float(match.group(1)) * _FACTORS[match.group(2) or ""]
 
 
-def _get(node: Node | None, key: str) -> Node | None:
-    """The value under `key` in a mapping node, following `<<` merge keys."""
-    if not isinstance(node, MappingNode):
-        return None
-    merged: list[Node] = []
-    for k, v in node.value:
-        if isinstance(k, ScalarNode) and k.value == key:
-            return v if isinstance(v, Node) else None
-        if isinstance(k, ScalarNode) and k.value == "<<":
-            merged += v.value if isinstance(v, SequenceNode) else [v]
-    for source in merged:
-        if (found := _get(source, key)) is not None:
-            return found
-    return None
-
-
-def _path(node: Node | None, *keys: str) -> Node | None:
-    for key in keys:
-        node = _get(node, key)
-    return node
-
-
-def _text(node: Node | None) -> str | None:
-    return node.value if isinstance(node, ScalarNode) else None
-
-
-def _line(node: Node) -> int:
-    return node.start_mark.line + 1
-
-
 def _compose(doc: Node) -> list[Finding]:
-    services = _get(doc, "services")
+    services = nodes.get(doc, "services")
     if not isinstance(services, MappingNode):
         return []
     found = []
     for key, service in services.value:
-        limits = _path(service, "deploy", "resources", "limits")
-        limited = any(_get(limits, k) is not None for k in ("cpus", "memory"))
-        if not limited and not any(_get(service, k) is not None for k in ("mem_limit", "cpus")):
+        limits = nodes.path(service, "deploy", "resources", "limits")
+        limited = any(nodes.get(limits, k) is not None for k in ("cpus", "memory"))
+        own = any(nodes.get(service, k) is not None for k in ("mem_limit", "cpus"))
+        if not limited and not own:
             why = f"service `{key.value}` has no deploy.resources.limits, mem_limit or cpus"
-            found.append(("no-resource-limits", _line(key), why))
+            found.append(("no-resource-limits", nodes.line(key), why))
     return found
 
 
@@ -100,33 +68,34 @@ def _workload(doc: Node, kind: str, baseline: dict[str, float] | None) -> list[F
     if kind == "Pod":
         template: Node | None = doc
     elif kind == "CronJob":
-        template = _path(doc, "spec", "jobTemplate", "spec", "template")
+        template = nodes.path(doc, "spec", "jobTemplate", "spec", "template")
     else:
-        template = _path(doc, "spec", "template")
-    containers = _path(template, "spec", "containers")
+        template = nodes.path(doc, "spec", "template")
+    containers = nodes.path(template, "spec", "containers")
     if not isinstance(containers, SequenceNode):
         return []
-    named = [(c, _get(c, "name")) for c in containers.value if isinstance(c, MappingNode)]
+    named = [(c, nodes.get(c, "name")) for c in containers.value if isinstance(c, MappingNode)]
     found = []
     for container, name in named:
-        limits = _path(container, "resources", "limits")
-        if not any(_get(limits, k) is not None for k in ("cpu", "memory")):
-            why = f"container `{_text(name)}` in {kind} has no resources.limits (cpu or memory)"
-            found.append(("no-resource-limits", _line(name or container), why))
-    default = _text(_path(template, "metadata", "annotations", _DEFAULT_CONTAINER))
-    main = next((c for c in named if _text(c[1]) == default), named[0] if named else None)
+        limits = nodes.path(container, "resources", "limits")
+        if not any(nodes.get(limits, k) is not None for k in ("cpu", "memory")):
+            said = f"container `{nodes.text(name)}` in {kind}"
+            why = f"{said} has no resources.limits (cpu or memory)"
+            found.append(("no-resource-limits", nodes.line(name or container), why))
+    default = nodes.text(nodes.path(template, "metadata", "annotations", _DEFAULT_CONTAINER))
+    main = next((c for c in named if nodes.text(c[1]) == default), named[0] if named else None)
     if main is not None and baseline and (far := _requests_far(main[0], baseline)):
-        found.append(("requests-far-from-use", _line(main[1] or main[0]), far))
+        found.append(("requests-far-from-use", nodes.line(main[1] or main[0]), far))
     return found
 
 
 def _requests_far(container: Node, baseline: dict[str, float]) -> str | None:
     """Why the main container's requests are far from the measured use, or None."""
-    requests = _path(container, "resources", "requests")
+    requests = nodes.path(container, "resources", "requests")
     far = []
     checks = (("cpu", "cpu_cores_mean", 1.0, "cores"), ("memory", "memory_peak_mb", 2.0**20, "MiB"))
     for key, metric, unit, label in checks:
-        written, measured = _text(_get(requests, key)), baseline.get(metric)
+        written, measured = nodes.text(nodes.get(requests, key)), baseline.get(metric)
         asked = quantity(written) if written else None
         if asked is None or not measured or measured <= 0:
             continue

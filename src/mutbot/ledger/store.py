@@ -11,6 +11,7 @@ from typing import Protocol
 
 from mutbot.errors import LedgerError
 from mutbot.ledger.model import Entry, dump, parse
+from mutbot.statedir import make_folder
 
 LOCAL_PATH = Path(".mutbot") / "ledger.jsonl"  # relative to the project
 
@@ -54,7 +55,7 @@ class FileLedger:
             return
         payload = dump(entries)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            make_folder(self.path.parent)  # .mutbot/.gitignore first
             fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         except OSError as exc:
             raise LedgerError(f"cannot open the ledger {self.where}: {exc.strerror}") from None

@@ -14,8 +14,15 @@ def _connect(url: str) -> Any:
     if url.startswith("postgresql://"):
         import psycopg  # only in the compose deployment
 
-        return psycopg.connect(url)
+        return psycopg.connect(url, client_encoding="utf8")  # text as str, as Django does
     return sqlite3.connect(url.removeprefix("sqlite:///") or ":memory:")
+
+
+def _sql(conn: Any, query: str) -> str:
+    """sqlite3 takes `?` placeholders and INTEGER PRIMARY KEY, psycopg `%s` and SERIAL."""
+    if isinstance(conn, sqlite3.Connection):
+        return query
+    return query.replace("?", "%s").replace("INTEGER PRIMARY KEY", "SERIAL PRIMARY KEY")
 
 
 def create_app() -> Flask:
@@ -26,7 +33,10 @@ def create_app() -> Flask:
     def db() -> Any:
         if "db" not in g:
             g.db = _connect(app.config["DATABASE_URL"])
-            g.db.execute("CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, text TEXT)")
+            g.db.execute(
+                _sql(g.db, "CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, text TEXT)")
+            )
+            g.db.commit()
         return g.db
 
     @app.teardown_appcontext
@@ -41,8 +51,10 @@ def create_app() -> Flask:
 
     @app.get("/notes")
     def list_notes() -> Any:
-        rows = db().execute(
-            "SELECT id, text FROM notes ORDER BY id DESC LIMIT ?", (app.config["PAGE_SIZE"],)
+        conn = db()
+        rows = conn.execute(
+            _sql(conn, "SELECT id, text FROM notes ORDER BY id DESC LIMIT ?"),
+            (app.config["PAGE_SIZE"],),
         )
         return jsonify([{"id": r[0], "text": r[1]} for r in rows])
 
@@ -50,7 +62,7 @@ def create_app() -> Flask:
     def add_note() -> Any:
         text = str((request.get_json(silent=True) or {}).get("text", ""))[:500]
         conn = db()
-        conn.execute("INSERT INTO notes (text) VALUES (?)", (text,))
+        conn.execute(_sql(conn, "INSERT INTO notes (text) VALUES (?)"), (text,))
         conn.commit()
         return {"ok": True}, 201
 

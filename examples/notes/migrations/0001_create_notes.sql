@@ -1,0 +1,5 @@
+CREATE TABLE notes (
+    id         BIGSERIAL PRIMARY KEY,
+    text       TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
