@@ -126,12 +126,25 @@ def _wait_for_load(process: subprocess.Popen[str], limit: float) -> None:
     """Until the run drives load: its hardest moment to stop (a sampling thread is running too)."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline and process.poll() is None:
-        children = psutil.Process(process.pid).children()
-        if any("locust_runner.py" in " ".join(c.cmdline()) for c in children):
+        if any("locust_runner.py" in _cmdline(c) for c in _children(process.pid)):
             time.sleep(1.0)  # well inside the trial
             return
         time.sleep(0.1)
     pytest.fail("the run never started its load generator")
+
+
+def _children(pid: int) -> list[psutil.Process]:
+    try:
+        return psutil.Process(pid).children()
+    except psutil.NoSuchProcess:  # the run ended since it was polled: the loop says so next
+        return []
+
+
+def _cmdline(child: psutil.Process) -> str:
+    try:
+        return " ".join(child.cmdline())
+    except psutil.NoSuchProcess:  # a short-lived child (git, docker) gone since it was listed
+        return ""
 
 
 @pytest.mark.docker
