@@ -1,5 +1,6 @@
-"""What proposing costs: detection and the search proposer's time on the example and the
-fixtures, and the size and worst-case price of the Anthropic proposer's requests on the example.
+"""What proposing costs: the packs' survey and the search proposer's time on the example and
+the sample repositories, and the size and worst-case price of the Anthropic proposer's requests
+on the example.
 
     python benchmarks/proposers.py [--repeat 20]
 
@@ -14,20 +15,20 @@ import argparse
 import json
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mutbot.detect import detect
+from mutbot.packs.survey import survey
 from mutbot.prompts import render
 from mutbot.proposers.anthropic_candidates import tool_definition
 from mutbot.proposers.anthropic_proposer import cost_usd, prompt_context
-from mutbot.proposers.base import CATEGORIES, DetectContext, ProposalRequest, TargetFile
+from mutbot.proposers.base import CATEGORIES, ProposalRequest
 from mutbot.proposers.search import SearchProposer
 from testing import proposals
-
-FIXTURES = Path(__file__).resolve().parents[1] / "testing" / "fixtures"
+from testing.packs import sample_view, samples
 
 
 def example_request() -> ProposalRequest:
@@ -59,18 +60,17 @@ def main() -> int:
     for c in proposal.candidates:
         print(f"  {c.kind:<11} {c.title}")
     ms = timed(lambda: SearchProposer().propose(request), args.repeat)
-    print(f"example: detect + search, median of {args.repeat}: {ms:.1f} ms")
+    print(f"example: search, median of {args.repeat}: {ms:.1f} ms")
 
-    files = tuple(
-        TargetFile(p.relative_to(FIXTURES).as_posix(), p.read_text())
-        for p in sorted(FIXTURES.rglob("*"))
-        if p.is_file()
-    )
-    context = DetectContext({"cpu_cores_mean": 0.2, "memory_peak_mb": 90.0}, 1.0, 256 * 2**20)
-    found = detect(files, context)
-    ms = timed(lambda: detect(files, context), args.repeat)
+    with tempfile.TemporaryDirectory() as tmp:
+        views = [sample_view(folder, Path(tmp)) for folder in samples()]
+    found = [o for view in views for o in survey(view).opportunities()]
+    ms = timed(lambda: [survey(view) for view in views], args.repeat)
     by_category = {c: sum(1 for o in found if o.category == c) for c in CATEGORIES}
-    print(f"fixtures: {len(files)} files, {len(found)} opportunities, detect median {ms:.1f} ms")
+    print(
+        f"samples: {len(views)} repositories, {len(found)} opportunities, "
+        f"pack survey median {ms:.1f} ms"
+    )
     print("  " + ", ".join(f"{c} {n}" for c, n in by_category.items() if n))
 
     llm = request.config.llm

@@ -6,9 +6,10 @@ from dataclasses import replace
 from typing import Any
 
 from mutbot.config import Config, load_config
-from mutbot.detect import detect
+from mutbot.packs.survey import survey
 from mutbot.policy import DiffRules
-from mutbot.proposers.base import Baseline, DetectContext, ProposalRequest, TargetFile
+from mutbot.proposers.base import Baseline, ProposalRequest, TargetFile
+from mutbot.proposing import pack_view
 from testing.repos import EXAMPLE
 
 # Not knobs: the simulated database wait, and the API's 2 decimal places.
@@ -31,12 +32,14 @@ def example_request(**changes: Any) -> ProposalRequest:
     files = tuple(
         TargetFile(p, (EXAMPLE / p).read_text()) for p in ("Dockerfile", "config/server.ini")
     )
-    context = DetectContext(None, cfg.sandbox.cpus, cfg.sandbox.memory)
+    baseline = Baseline({"latency_p95_ms": 412.0}, "measured in this run (6 trials)")
+    found = survey(pack_view(EXAMPLE, cfg, files, baseline))
     base = ProposalRequest(
         files=files,
-        opportunities=tuple(detect(files, context)),
-        baseline=Baseline({"latency_p95_ms": 412.0}, "measured in this run (6 trials)"),
+        opportunities=tuple(found.opportunities()),
+        baseline=baseline,
         config=cfg,
         rules=rules,
+        survey=found,
     )
     return replace(base, **changes)

@@ -122,7 +122,7 @@ CANDIDATE = {
     "diff": (
         "diff --git a/settings.ini b/settings.ini\n"
         "--- a/settings.ini\n+++ b/settings.ini\n"
-        "@@ -1,2 +1,2 @@\n [app]\n-answer = 1\n+answer = 2\n"
+        "@@ -1,2 +1,2 @@\n [app]\n-workers = 1\n+workers = 2\n"
     ),
 }
 
@@ -134,7 +134,7 @@ def write_snoop_repo(
     actions/checkout leaves it) and its candidates file, `dest/candidates.json`."""
     dest.mkdir(parents=True)
     (dest / "server.py").write_text(SERVER)
-    (dest / "settings.ini").write_text("[app]\nanswer = 1\n")
+    (dest / "settings.ini").write_text("[app]\nworkers = 1\n")  # a tuning setting: see CANDIDATE
     (dest / "loadtest").mkdir()
     (dest / "loadtest" / "locustfile.py").write_text(LOCUSTFILE)
     (dest / ".mutbot.yml").write_text(CONFIG.format(command=command, duration=duration))

@@ -16,7 +16,7 @@ def test_validate_accepts_the_example(capsys: pytest.CaptureFixture[str]) -> Non
     out = capsys.readouterr().out
     assert code == 0
     assert f"{EXAMPLE / '.mutbot.yml'}: valid (2 target globs, primary latency_p95_ms)" in out
-    assert "candidates.json: 8 candidates" in out
+    assert "candidates.json: 9 candidates" in out
 
 
 def test_config_errors_are_one_clear_message_and_exit_3(

@@ -63,7 +63,8 @@ load:
 objective:
   primary: throughput_rps
   also: [cost_per_mreq_usd]
-  guardrails: {error_rate: 0.05, latency_p99_ms: 0.2, memory_peak_mb: null}
+  guardrails: {error_rate: 0.05, latency_p99_ms: 0.2, latency_p50_ms: null, memory_peak_mb: 0.3}
+  memory_ceiling: 90%
 cost: {vcpu_hour_usd: 0.05, gb_hour_usd: 0.005}
 policy: {max_changed_lines: 50, max_files: 3}
 judge:
@@ -116,12 +117,13 @@ def test_full_file_converts_human_units(tmp_path: Path) -> None:
     assert config.objective.also == ["cost_per_mreq_usd"]
     assert config.objective.limits() == {
         "error_rate": 0.05,
-        "latency_p50_ms": 0.1,
         "latency_p95_ms": 0.1,
         "latency_p99_ms": 0.2,
         "cpu_ms_per_request": 0.1,
         "cost_per_mreq_usd": 0.1,
+        "memory_peak_mb": 0.3,  # the relative rule for memory, asked for by name
     }
+    assert config.objective.memory_ceiling == 0.9
     judge = config.judge
     assert (judge.alpha, judge.min_effect, judge.pairs, judge.screen_pairs) == (0.05, 0.1, 12, 3)
     assert (judge.confirm_top, judge.aa_pairs, judge.max_reruns) == (2, 0, 1)
@@ -158,9 +160,9 @@ def test_minimal_file_fills_defaults(tmp_path: Path) -> None:
         "latency_p50_ms": 0.1,
         "latency_p99_ms": 0.1,
         "cpu_ms_per_request": 0.1,
-        "memory_peak_mb": 0.1,
         "cost_per_mreq_usd": 0.1,
     }
+    assert config.objective.memory_ceiling == 0.8  # memory by headroom, not +10%
     judge = config.judge
     assert (judge.alpha, judge.min_effect, judge.pairs, judge.screen_pairs) == (0.01, 0.05, 10, 4)
     assert (judge.confirm_top, judge.aa_pairs, judge.max_reruns) == (3, 4, 2)
@@ -254,6 +256,19 @@ def test_example_project_config_loads() -> None:
             MINIMAL + "objective:\n  guardrails: {error_rate: high}\n",
             ["objective.guardrails.error_rate: expected a number, got 'high'"],
             id="guardrail-limit-number",
+        ),
+        pytest.param(
+            MINIMAL + "objective:\n  memory_ceiling: 0\n",
+            [
+                "objective.memory_ceiling: expected a share of the memory limit above 0 (0.8 or "
+                "80%), or null"
+            ],
+            id="memory-ceiling-zero",
+        ),
+        pytest.param(
+            MINIMAL + "objective:\n  memory_ceiling: 120%\n",
+            ["objective.memory_ceiling: expected a fraction from 0 to below 1, got '120%'"],
+            id="memory-ceiling-above-the-limit",
         ),
         pytest.param(
             MINIMAL + "  duration: soon\n",

@@ -54,6 +54,27 @@ def test_explain_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert "not a mutbot results.json: run_id: Field required" in capsys.readouterr().err
 
 
+def test_explain_judges_memory_by_the_ceiling_the_run_had() -> None:
+    good = candidate("use-4-workers")
+    crowded = [
+        p.model_copy(
+            update={
+                "candidate": p.candidate.model_copy(
+                    update={"metrics": {**p.candidate.metrics, "memory_peak_mb": 240.0}}
+                )
+            }
+        )
+        for p in good.pairs
+    ]
+    forged = good.model_copy(update={"pairs": crowded})
+    result = run([forged], [forged.slug])
+    assert explain(result, forged)[1]  # a run from before the ceiling: none
+    capped = result.model_copy(update={"objective": {**result.objective, "memory_ceiling": 0.8}})
+    lines, same = explain(capped, forged)
+    assert not same
+    assert "guardrails: peak memory 240 MiB, above 80% of the 256 MiB limit (205 MiB)" in lines
+
+
 def test_find_by_slug_title_or_fingerprint() -> None:
     good = candidate("use-4-workers")
     result = run([good], [good.slug])
@@ -83,6 +104,17 @@ def first_trial(data: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("change", "problem"),
     [
+        (
+            lambda d: d["objective"].update(memory_ceiling=80),
+            "cannot recompute: objective.memory_ceiling: expected a share below 1, got 80",
+        ),
+        (
+            lambda d: (
+                d["objective"].update(memory_ceiling=0.8) or d["limits"].update(memory="lots")
+            ),
+            "cannot recompute: limits.memory: expected a size such as 256m, 512MiB or 1g, got "
+            "'lots'",
+        ),
         (
             lambda d: d["objective"].update(guardrails=["error_rate"]),
             "cannot recompute: objective.guardrails: expected a mapping, got ['error_rate']",
@@ -129,6 +161,8 @@ def first_trial(data: dict[str, Any]) -> dict[str, Any]:
         ),
     ],
     ids=[
+        "memory-ceiling-not-a-share",
+        "memory-limit-unreadable",
         "guardrails-a-list",
         "alpha-a-string",
         "no-primary",

@@ -11,8 +11,9 @@ import yaml
 from mutbot.cli import main
 from mutbot.config import Config, Load, load_config
 from mutbot.errors import ConfigError
-from mutbot.init import init, list_files, starter_config, starter_workflow
+from mutbot.init import init, starter_config, starter_workflow
 from mutbot.load import drive
+from mutbot.repofiles import list_files
 from mutbot.validate import user_classes
 from testing.expressions import evaluate, truthy
 from testing.local_server import LocalServer

@@ -6,7 +6,17 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from mutbot.judge import compare, deltas, judge, noise_spread, screen, vetoes
+from mutbot.judge import (
+    Headroom,
+    compare,
+    deltas,
+    judge,
+    memory_peaks,
+    memory_veto,
+    noise_spread,
+    screen,
+    vetoes,
+)
 from mutbot.results import Finding, Pair, Trial
 from testing.records import SETTINGS, pairs
 
@@ -179,3 +189,54 @@ def test_d_and_change_round_trip_even_at_the_extremes() -> None:
     assert to_d("latency_p95_ms", to_change("latency_p95_ms", 0.3)) == pytest.approx(0.3)
     assert to_d("latency_p95_ms", to_change("latency_p95_ms", 40.0)) == math.inf
     assert to_d("throughput_rps", to_change("throughput_rps", -40.0)) == -math.inf
+
+
+def with_memory(measured: list[Pair], baseline_mb: float, candidate_mb: float) -> list[Pair]:
+    """The pairs, each side peaking at this much memory (the last pair a little higher)."""
+    out = []
+    for i, pair in enumerate(measured):
+        bump = 1.0 if i == len(measured) - 1 else 0.0
+        sides = {}
+        for side, mb in (("baseline", baseline_mb), ("candidate", candidate_mb)):
+            trial_ = getattr(pair, side)
+            metrics = {**trial_.metrics, "memory_peak_mb": mb - 1.0 + bump}
+            sides[side] = trial_.model_copy(update={"metrics": metrics})
+        out.append(pair.model_copy(update=sides))
+    return out
+
+
+HEADROOM = Headroom(limit_mb=512.0, share=0.8)
+
+
+def test_memory_is_judged_by_the_headroom_left_under_the_limit() -> None:
+    """Three workers double the memory, far inside the limit: no veto (the relative rule of
+    10% used to veto the most common real improvement)."""
+    doubled = with_memory(pairs(0.81), 81.0, 164.0)
+    assert run_judge(doubled, headroom=HEADROOM)[0] == "propose"
+    assert memory_peaks(doubled) == (81.0, 164.0)
+    relative = {**SETTINGS.guardrails, "memory_peak_mb": 0.1}
+    assert run_judge(doubled, guardrails=relative)[2] == "peak memory worse by 104% (limit 10%)"
+
+
+def test_a_peak_above_the_ceiling_is_vetoed_with_the_figures() -> None:
+    crowded = with_memory(pairs(0.81), 81.0, 450.0)
+    assert run_judge(crowded, headroom=HEADROOM) == (
+        "reject",
+        "guardrail",
+        "peak memory 450 MiB, above 80% of the 512 MiB limit (410 MiB)",
+    )
+    assert memory_veto(crowded, None) is None  # memory_ceiling: null
+    advance, reason, _ = screen(crowded[:3], replace(SETTINGS, headroom=HEADROOM))
+    assert not advance and reason.startswith("guardrail in screening: peak memory 449 MiB")
+
+
+def test_a_baseline_above_the_ceiling_holds_the_candidate_to_its_own_peak() -> None:
+    assert memory_veto(with_memory(pairs(0.81), 460.0, 455.0), HEADROOM) is None
+    assert memory_veto(with_memory(pairs(0.81), 460.0, 470.0), HEADROOM) == (
+        "peak memory 470 MiB, above 80% of the 512 MiB limit (410 MiB)"
+    )
+
+
+def test_memory_not_measured_is_no_veto() -> None:
+    assert all(math.isnan(x) for x in memory_peaks(pairs(0.81)))
+    assert memory_veto(pairs(0.81), HEADROOM) is None

@@ -78,7 +78,7 @@ def test_propose_command_writes_a_candidates_file_run_can_read(
     assert [c.title for c in listed] == [
         "Raise server.threads from 1 to 4",
         "Raise server.cache_size from 0 to 1024",
-        "All 3 detector fixes together",
+        "All 3 fixes together",
     ]
     assert json.loads(out.read_text())[0]["category"] == "single-worker"
     printed = capsys.readouterr().out

@@ -7,7 +7,18 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 
-from mutbot.report import change, code_span, defuse, fence, fmt, headline, ranking_rows, render_pr
+from mutbot.report import (
+    change,
+    code_span,
+    defuse,
+    fence,
+    fmt,
+    headline,
+    memory_ceiling,
+    memory_cost,
+    ranking_rows,
+    render_pr,
+)
 from testing.defusing import hostile_candidate, hostile_text, live, outside_fences
 from testing.records import DIFF, GUARANTEES, candidate, run
 
@@ -63,6 +74,33 @@ def test_pr_reports_the_noise_block_when_there_was_one() -> None:
     noise = Noise(metric="latency_p95_ms", pairs=pairs(1.0, n=4), spread=0.0123)
     body = render_pr(cand, run([cand], [cand.slug], noise=noise))
     assert "an A/A block of 4 pairs (baseline against itself) disagreed by 0.012" in body
+
+
+def test_pr_says_what_the_change_costs_in_memory_against_the_limit() -> None:
+    cand = candidate("use-4-workers")
+    heavier = []
+    for i, pair in enumerate(cand.pairs):
+        sides = {}
+        for side, mb in (("baseline", 81.0), ("candidate", 140.0 - (i % 2))):
+            trial = getattr(pair, side)
+            metrics = {**trial.metrics, "memory_peak_mb": mb}
+            sides[side] = trial.model_copy(update={"metrics": metrics})
+        heavier.append(pair.model_copy(update=sides))
+    cand = cand.model_copy(update={"pairs": heavier})
+    result = run([cand], [cand.slug])
+    assert memory_cost(cand, result) == "peak 81 → 140 MiB (+59 MiB), 55% of the 256 MiB limit"
+    body = render_pr(cand, result)
+    assert "- **Memory:** peak 81 → 140 MiB (+59 MiB), 55% of the 256 MiB limit.\n" in body
+    assert "peak memory above" not in body  # a run from before the ceiling
+    capped = result.model_copy(update={"objective": {**result.objective, "memory_ceiling": 0.8}})
+    assert memory_ceiling(capped) == "80%"
+    assert "cost per million requests (measured use) 10%, peak memory above 80% of the memory " in (
+        render_pr(cand, capped)
+    )
+    assert "- **Memory:**" not in pr()  # not measured: nothing to say
+    assert memory_cost(cand, result.model_copy(update={"limits": {}})) == (
+        "peak 81 → 140 MiB (+59 MiB)"
+    )
 
 
 def test_pr_rationale_is_defused() -> None:

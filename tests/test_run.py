@@ -23,7 +23,8 @@ from testing.reporters import RecordingReporter
 from testing.repos import QUICK_LOAD, edit_config, git, make_repo, write_candidates
 
 GOOD = "Serve requests from 8 worker threads"
-FAILS_TESTS = "Round prices to 3 decimals"
+FAILS_TESTS = "Copy only the service into the image"  # the tests are left out of the image
+DECIMALS = "Round prices to 3 decimals"  # a contract, not a tuning setting
 STALE = "Raise threads (stale context)"
 FORBIDDEN = "Cache the CI pipeline"
 CACHE = "Enable a 1024-entry price cache"
@@ -45,7 +46,9 @@ def verdicts(result: RunResult) -> dict[str, tuple[str, str | None]]:
 def test_docker_run_proposes_the_good_and_rejects_each_bad_at_its_stage(
     project: Path, tmp_path: Path, docker_clean: Any
 ) -> None:
-    mutations = write_candidates(tmp_path / "c.json", [GOOD, FAILS_TESTS, STALE, FORBIDDEN])
+    mutations = write_candidates(
+        tmp_path / "c.json", [GOOD, FAILS_TESTS, STALE, FORBIDDEN, DECIMALS]
+    )
     out = tmp_path / "out"
     result = execute(RunOptions(project, mutations, out=out, dry_run=True), RecordingReporter())
 
@@ -55,8 +58,12 @@ def test_docker_run_proposes_the_good_and_rejects_each_bad_at_its_stage(
         FAILS_TESTS: ("reject", "tests"),
         STALE: ("reject", "apply"),
         FORBIDDEN: ("reject", "policy"),
+        DECIMALS: ("reject", "policy"),
     }
     by_title = {c.title: c for c in result.candidates}
+    assert by_title[DECIMALS].reason.startswith(
+        "not a setting any pack knows to be a tuning setting: config/server.ini:"
+    )
     assert by_title[FORBIDDEN].reason.startswith(
         ".github/workflows/ci.yml: changes under .github/workflows/ are never pushed"
     )
@@ -84,14 +91,14 @@ def test_docker_run_proposes_the_good_and_rejects_each_bad_at_its_stage(
     assert "threads = 8" in git(project, "show", f"mutbot/{good.slug}:config/server.ini")
     assert git(project, "worktree", "list").count("\n") == 1
     assert git(project, "status", "--porcelain") == ""
-    assert (out / "logs" / "round-prices-to-3-decimals" / "tests.log").read_text()
+    assert (out / "logs" / by_title[FAILS_TESTS].slug / "tests.log").read_text()
 
 
 @pytest.mark.slow
 def test_local_backend_runs_the_whole_judge(project: Path, tmp_path: Path) -> None:
     """A/A block, screening of three measurable candidates, one confirmed, explain agrees."""
     edit_config(project, {"aa_pairs: 0 ": "aa_pairs: 2 ", "screen_pairs: 3": "screen_pairs: 2"})
-    mutations = write_candidates(tmp_path / "c.json", [GOOD, CACHE, QUIET, FAILS_TESTS])
+    mutations = write_candidates(tmp_path / "c.json", [GOOD, CACHE, QUIET, DECIMALS])
     out = tmp_path / "out"
     result = execute(RunOptions(project, mutations, out=out, backend="local"), RecordingReporter())
     assert result.backend == "local"
@@ -99,7 +106,7 @@ def test_local_backend_runs_the_whole_judge(project: Path, tmp_path: Path) -> No
     assert result.noise is not None and len(result.noise.pairs) == 2
     assert 0 <= result.noise.spread < 1
     by_title = {c.title: c for c in result.candidates}
-    assert (by_title[FAILS_TESTS].verdict, by_title[FAILS_TESTS].stage) == ("reject", "tests")
+    assert (by_title[DECIMALS].verdict, by_title[DECIMALS].stage) == ("reject", "policy")
     measured = [by_title[t] for t in (GOOD, CACHE, QUIET)]
     assert all(len(c.screening) == 2 for c in measured)
     confirmed = [c for c in measured if c.pairs]

@@ -31,7 +31,7 @@ def test_search_proposer_run_on_the_local_backend(tmp_path: Path) -> None:
     assert [c.title for c in result.candidates] == [
         "Raise server.threads from 1 to 4",
         "Raise server.cache_size from 0 to 1024",
-        "All 3 detector fixes together",
+        "All 3 fixes together",
     ]
     assert [c.category for c in result.candidates][:2] == ["single-worker", "cache-disabled"]
     assert result.noise is not None and len(result.noise.pairs) == 1

@@ -10,6 +10,7 @@ from dataclasses import replace
 from mutbot.config import Config
 from mutbot.errors import StageFailure
 from mutbot.judge import (
+    Headroom,
     Outcome,
     Settings,
     compare,
@@ -26,7 +27,9 @@ from mutbot.stats import holm
 
 
 def settings(config: Config) -> Settings:
-    return settings_for(config.objective.primary, config.judge, config.objective.limits())
+    share = config.objective.memory_ceiling
+    headroom = Headroom(config.sandbox.memory / 1024**2, share) if share is not None else None
+    return settings_for(config.objective.primary, config.judge, config.objective.limits(), headroom)
 
 
 def evaluate(
@@ -55,9 +58,19 @@ def evaluate(
             failure = subject.failure
             decisions[subject.slug] = Outcome("reject", failure.stage, failure.reason)
             continue
-        outcome = decisions[subject.slug] = _judge(subject, rules, adjusted[subject.slug], noise)
+        outcome = decisions[subject.slug] = _judge(
+            subject, own(rules, subject), adjusted[subject.slug], noise
+        )
         ctx.reporter.stage(subject.slug, f"{outcome.verdict}: {outcome.reason}")
     return noise, decisions
+
+
+def own(rules: Settings, subject: Subject) -> Settings:
+    """A candidate whose trials ran with its own memory limit is judged against that limit."""
+    limits = subject.artifact.limits if subject.artifact else None
+    if rules.headroom is None or limits is None:
+        return rules
+    return replace(rules, headroom=rules.headroom.own(limits.memory / 1024**2))
 
 
 def _judge(subject: Subject, rules: Settings, p_adjusted: float, noise: Noise | None) -> Outcome:
@@ -96,7 +109,7 @@ def _screen(
             subject.screening = block(
                 ctx, baseline, subject, ctx.config.judge.screen_pairs, "screen", rng
             )
-            advance, reason, estimate = screen(subject.screening, rules)
+            advance, reason, estimate = screen(subject.screening, own(rules, subject))
             if not advance:
                 raise StageFailure("screen", reason)
             estimates[subject.slug] = (estimate, reason)

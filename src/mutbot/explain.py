@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from pydantic import ValidationError
 
 from mutbot.config import Judge
 from mutbot.judge import (
+    Headroom,
     Settings,
     compare,
     deltas,
@@ -21,7 +23,7 @@ from mutbot.report import change, fmt, interval, p_text
 from mutbot.results import CandidateResult, RunResult
 from mutbot.risk import assess_complexity, assess_risk
 from mutbot.stats import holm
-from mutbot.units import shown
+from mutbot.units import parse_size, shown
 
 MAX_PAIRS = 200  # judge.pairs at most; the exact test takes seconds on a few hundred
 MAX_CONFIRMED = 50  # judge.confirm_top at most
@@ -58,7 +60,32 @@ def _settings(run: RunResult) -> Settings:
         first = exc.errors()[0]
         key = ".".join(["judge", *(str(part) for part in first["loc"])])[:100]
         raise Unusable(f"{key}: {first['msg'].removeprefix('Value error, ')[:300]}") from None
-    return settings_for(primary, rules, limits)
+    return settings_for(primary, rules, limits, _headroom(run))
+
+
+def _headroom(run: RunResult) -> Headroom | None:
+    """The memory ceiling the run judged by; none in results written before it had one."""
+    share = run.objective.get("memory_ceiling")
+    if share is None:
+        return None
+    if isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share < 1:
+        raise Unusable(f"objective.memory_ceiling: expected a share below 1, got {shown(share)}")
+    try:
+        limit = parse_size(run.limits.get("memory"))
+    except ValueError as exc:
+        raise Unusable(f"limits.memory: {exc}") from None
+    return Headroom(limit / 1024**2, float(share))
+
+
+def _own(rules: Settings, cand: CandidateResult) -> Settings:
+    """A candidate that ran with its own memory limit was judged against it."""
+    if rules.headroom is None or "memory" not in cand.limits:
+        return rules
+    try:
+        limit = parse_size(cand.limits["memory"])
+    except ValueError as exc:
+        raise Unusable(f"{cand.slug}: limits.memory: {exc}") from None
+    return replace(rules, headroom=rules.headroom.own(limit / 1024**2))
 
 
 def _check_blocks(run: RunResult, rules: Settings) -> None:
@@ -130,6 +157,7 @@ def explain(run: RunResult, cand: CandidateResult) -> tuple[list[str], bool]:
         spread = noise_spread(run.noise.pairs, primary)
         lines.append(f"A/A spread (sd of d over {len(run.noise.pairs)} pairs): {spread:.3f}")
     risk, complexity = assess_risk(cand.diff, cand.risk), assess_complexity(cand.diff)
+    rules = _own(rules, cand)
     outcome = judge(cand.pairs, rules, p_adj, spread, scored(risk), scored(complexity))
     j = outcome.judgement
     assert j is not None  # the judge always explains itself

@@ -14,19 +14,14 @@ from pathlib import Path
 import git
 import jinja2
 
-from mutbot import untrusted
 from mutbot.discover import render
 from mutbot.discover.model import Repo
 from mutbot.discover.plan import Plan, discover
 from mutbot.errors import ConfigError
+from mutbot.repofiles import list_files, reader
 
 CONFIG_NAME = ".mutbot.yml"
 WORKFLOW_PATH = ".github/workflows/mutbot.yml"
-MAX_READ = 1024**2  # bytes of one file worth reading for guesses
-
-# Never listed at all: caches, dependencies, build output.
-_NOISE = {".git", ".mutbot", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".nox"}
-_NOISE |= {".pytest_cache", ".mypy_cache", ".ruff_cache", "site-packages", "dist", "build"}
 
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.PackageLoader("mutbot", "templates"),
@@ -58,7 +53,7 @@ def init(
         for path in (config_path, project / ".github" / "mutbot.yml", workflow_path):
             if path.exists():
                 raise ConfigError(f"{path} already exists; use --force to overwrite it")
-    plan = discover(Repo(list_files(project), _reader(project)), service)
+    plan = discover(Repo(list_files(project), reader(project)), service)
     relative = os.path.relpath(project, top)
     config_ref = None if relative == "." else f"{Path(relative).as_posix()}/{CONFIG_NAME}"
     config_text = render.config(plan)
@@ -84,24 +79,6 @@ def starter_config(
     return render.config(discover(Repo(files, read), service))
 
 
-def list_files(project: Path) -> list[str]:
-    """The project's files relative to it: git's view (ignored files left out) when the folder
-    is in a work tree, else a walk that skips caches and dependencies."""
-    try:
-        output = git.Git(project).ls_files("--cached", "--others", "--exclude-standard", "-z")
-    except (git.GitCommandError, git.NoSuchPathError):
-        output = None
-    if output is not None:
-        names = [n for n in output.split("\0") if n and (project / n).is_file()]
-    else:
-        names = []
-        for folder, dirs, files in os.walk(project):
-            dirs[:] = [d for d in dirs if d not in _NOISE]
-            base = Path(folder).relative_to(project)
-            names += [(base / f).as_posix() for f in files]
-    return sorted(n for n in names if not set(n.split("/")[:-1]) & _NOISE)
-
-
 def starter_workflow(default_branch: str = "main", *, config: str | None = None) -> str:
     """`.github/workflows/mutbot.yml`: push to the default branch, weekly, `/mutate` comments
     and manual runs, one run at a time per repository."""
@@ -124,21 +101,6 @@ def _write_locustfile(project: Path, plan: Plan) -> Path | None:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot write the locustfile: {exc.strerror}") from None
     return path
-
-
-def _reader(project: Path) -> Callable[[str], str | None]:
-    root = project.resolve()
-
-    def read(name: str) -> str | None:
-        path = project / name
-        try:
-            if not path.resolve().is_relative_to(root):
-                return None  # a symlink out of the project
-            return untrusted.read(path, MAX_READ).decode("utf-8")
-        except (OSError, ValueError, UnicodeDecodeError):
-            return None
-
-    return read
 
 
 def _ignored(project: Path, paths: list[Path]) -> list[str]:

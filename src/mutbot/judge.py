@@ -1,10 +1,11 @@
-"""The statistical judge (pure): paired tests on the primary metric, guardrail vetoes, the
-minimum effect, and the gates that separate "propose" from "needs manual review"."""
+"""The statistical judge (pure): paired tests on the primary metric, guardrail vetoes (relative
+for what costs money or users' time, memory by the headroom left under the limit), the minimum
+effect, and the gates that separate "propose" from "needs manual review"."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -16,6 +17,27 @@ from mutbot.risk import Assessment
 from mutbot.stats import paired_test
 
 ABSOLUTE = frozenset({"error_rate"})  # compared by difference: a rate of 0 has no ratio
+MEMORY = "memory_peak_mb"
+
+
+@dataclass(frozen=True)
+class Headroom:
+    """Memory judged by what is left under the limit: more workers always use more memory, and
+    that is fine while the peak stays well inside the limit."""
+
+    limit_mb: float  # the candidate side's memory limit
+    share: float  # of it, the most a candidate's peak may reach
+    baseline_mb: float | None = None  # the baseline side's, when the candidate has its own
+
+    @property
+    def ceiling_mb(self) -> float:
+        return self.limit_mb * self.share
+
+    def own(self, limit_mb: float | None) -> Headroom:
+        """For a candidate whose trials ran with its own memory limit (None: the config's)."""
+        if limit_mb is None or limit_mb == self.limit_mb:
+            return self
+        return replace(self, limit_mb=limit_mb, baseline_mb=self.limit_mb)
 
 
 @dataclass(frozen=True)
@@ -25,9 +47,12 @@ class Settings:
     min_effect: float  # fraction of improvement the CI's lower bound must clear
     guardrails: dict[str, float]  # metric -> allowed regression (fraction; absolute for ABSOLUTE)
     gates: dict[str, float]  # confidence (minimum), risk and complexity (exclusive maxima)
+    headroom: Headroom | None = None  # None: no memory ceiling
 
 
-def settings_for(primary: str, rules: Judge, guardrails: dict[str, float]) -> Settings:
+def settings_for(
+    primary: str, rules: Judge, guardrails: dict[str, float], headroom: Headroom | None = None
+) -> Settings:
     gates = rules.gates
     return Settings(
         primary=primary,
@@ -35,6 +60,7 @@ def settings_for(primary: str, rules: Judge, guardrails: dict[str, float]) -> Se
         min_effect=rules.min_effect,
         guardrails=guardrails,
         gates={"confidence": gates.confidence, "risk": gates.risk, "complexity": gates.complexity},
+        headroom=headroom,
     )
 
 
@@ -156,6 +182,43 @@ def vetoes(comparisons: dict[str, Comparison], guardrails: dict[str, float]) -> 
     return found
 
 
+def memory_peaks(pairs: list[Pair]) -> tuple[float, float]:
+    """The highest peak memory (MiB) of each side's trials, baseline and candidate: what the
+    limit has to hold. NaN for a side where it was not measured."""
+    return (
+        _highest([p.baseline.metrics.get(MEMORY, math.nan) for p in pairs]),
+        _highest([p.candidate.metrics.get(MEMORY, math.nan) for p in pairs]),
+    )
+
+
+def _highest(values: list[float]) -> float:
+    return max((v for v in values if not math.isnan(v)), default=math.nan)
+
+
+def memory_veto(pairs: list[Pair], headroom: Headroom | None) -> str | None:
+    """A candidate whose peak passes the ceiling, unless the baseline peaked as high already
+    (a service above the ceiling is held to its own peak; with its own limit, a candidate must
+    also use no more of it than the baseline used of its). An OOM kill fails the load stage."""
+    if headroom is None:
+        return None
+    base, cand = memory_peaks(pairs)
+    base_limit = headroom.baseline_mb or headroom.limit_mb
+    held = cand <= base and cand / headroom.limit_mb <= base / base_limit
+    if math.isnan(cand) or cand <= headroom.ceiling_mb or held:
+        return None
+    whose = "its own" if headroom.baseline_mb is not None else "the"
+    return (
+        f"peak memory {cand:.0f} MiB, above {headroom.share:.0%} of {whose} "
+        f"{headroom.limit_mb:.0f} MiB limit ({headroom.ceiling_mb:.0f} MiB)"
+    )
+
+
+def _broken(pairs: list[Pair], comparisons: dict[str, Comparison], settings: Settings) -> list[str]:
+    found = vetoes(comparisons, settings.guardrails)
+    memory = memory_veto(pairs, settings.headroom)
+    return [*found, memory] if memory else found
+
+
 def effect_floor(settings: Settings, spread: float | None) -> tuple[float, str]:
     """The minimum improvement, in d units, and where it came from."""
     configured = threshold(settings.primary, settings.min_effect)
@@ -170,7 +233,7 @@ def screen(pairs: list[Pair], settings: Settings) -> tuple[bool, str, float]:
     comp = comparisons[settings.primary]
     if math.isnan(comp.change):
         return False, f"{METRICS[settings.primary].label} could not be measured", -math.inf
-    found = vetoes(comparisons, settings.guardrails)
+    found = _broken(pairs, comparisons, settings)
     if found:
         return False, "guardrail in screening: " + "; ".join(found), -math.inf
     d = to_d(settings.primary, comp.change)
@@ -221,7 +284,7 @@ def judge(
             ok=complexity[0] < settings.gates["complexity"],
         ),
     ]
-    found = vetoes(comparisons, settings.guardrails)
+    found = _broken(pairs, comparisons, settings)
     judgement = Judgement(
         primary=settings.primary,
         alpha=settings.alpha,

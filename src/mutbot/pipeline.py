@@ -5,19 +5,23 @@ from __future__ import annotations
 import os
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from mutbot.backends.base import Artifact, Backend
+from mutbot import guarding
+from mutbot.backends.base import Artifact, Backend, Limits
 from mutbot.candidates import Candidate, slugify
-from mutbot.config import Config, check_paths, find_config, load_config
+from mutbot.config import Config, Cost, check_paths, find_config, load_config
+from mutbot.cost import monthly_cost
 from mutbot.errors import StageFailure
 from mutbot.judge import compare_all
-from mutbot.policy import DiffRules, DiffSummary, check_diff
+from mutbot.packs.guard import Guarded
+from mutbot.packs.view import View
+from mutbot.policy import Change, DiffRules, DiffSummary, check_diff
 from mutbot.proposers.base import HistoryEntry
 from mutbot.results import (
     Build,
@@ -26,11 +30,13 @@ from mutbot.results import (
     Judgement,
     Pair,
     ProposalRecord,
+    SettingChange,
     StageRecord,
     Verdict,
 )
 from mutbot.risk import Assessment, assess_complexity, assess_risk
 from mutbot.trial import TrialPlan
+from mutbot.units import format_size
 from mutbot.validate import check_project
 from mutbot.worktree import Workspace
 
@@ -77,6 +83,8 @@ class Subject:
     invalid: list[InvalidTrial] = field(default_factory=list)
     risk: Assessment | None = None
     complexity: Assessment | None = None
+    guarded: Guarded | None = None  # what the packs say the change touches and reaches
+    limits: Limits | None = None  # its own, from the measured service's; None: the config's
 
 
 @dataclass
@@ -93,6 +101,7 @@ class Context:
     started_at: str
     seed: int
     proposal: ProposalRecord | None = None
+    view: View | None = None  # the baseline as the packs see it; None: no guard (doctor)
 
 
 def new_run_id() -> str:
@@ -186,7 +195,32 @@ def _policy(ctx: Context, subject: Subject, candidate: Candidate) -> None:
 def _apply(ctx: Context, subject: Subject) -> None:
     subject.project_dir = ctx.workspace.add(subject.slug)
     if subject.candidate is not None:
-        ctx.workspace.apply(subject.project_dir, subject.candidate.diff, diff_rules(ctx))
+        ctx.workspace.apply(
+            subject.project_dir,
+            subject.candidate.diff,
+            diff_rules(ctx),
+            lambda changes: _guard(ctx, subject, changes),
+        )
+
+
+def _guard(ctx: Context, subject: Subject, changes: Sequence[Change]) -> None:
+    """The packs' never-change and measurable rules, on the files as git will write them:
+    a refusal is the policy's, with the setting or line named."""
+    if ctx.view is None:
+        return
+    subject.guarded = guarding.guard(ctx.view, changes, ctx.workspace.prefix)
+    if subject.guarded.problem:
+        raise StageFailure("policy", subject.guarded.problem)
+    subject.limits, note = guarding.own_limits(
+        subject.guarded, ctx.config.sandbox, ctx.backend.refuses
+    )
+    if subject.limits is not None:
+        own = subject.limits
+        ctx.reporter.stage(
+            subject.slug, f"runs with its own limits: {own.cpus:g} CPU, {format_size(own.memory)}"
+        )
+    if note:
+        ctx.reporter.stage(subject.slug, note)
 
 
 def _build(ctx: Context, subject: Subject) -> None:
@@ -197,7 +231,8 @@ def _build(ctx: Context, subject: Subject) -> None:
         source = ctx.workspace.export(subject.project_dir, changed)
     except OSError as exc:
         raise StageFailure("build", f"cannot copy the candidate's files: {exc}") from None
-    subject.artifact = ctx.backend.build(source, tag, _log(ctx, subject, "build"), changed)
+    artifact = ctx.backend.build(source, tag, _log(ctx, subject, "build"), changed)
+    subject.artifact = replace(artifact, limits=subject.limits) if subject.limits else artifact
 
 
 def _tests(ctx: Context, subject: Subject) -> None:
@@ -222,11 +257,14 @@ def freeze(
     judgement: Judgement | None,
     alpha: float,
     branch: str | None,
+    prices: Cost | None = None,
 ) -> CandidateResult:
+    """`prices`: to say what the candidate's own limits cost a month, when it has them."""
     candidate = subject.candidate
     assert candidate is not None
     artifact = subject.artifact
     verdict, stage, reason = decision
+    guarded = subject.guarded
     return CandidateResult(
         slug=subject.slug,
         title=candidate.title,
@@ -250,7 +288,30 @@ def freeze(
         judgement=judgement,
         invalid_trials=subject.invalid,
         branch=branch,
+        reaches=list(guarded.reaches) if guarded else [],
+        settings=[
+            SettingChange(
+                key=c.key,
+                safety=c.safety,
+                before=c.before,
+                after=c.after,
+                written=c.written,
+                where=str(c.site) if c.site else None,
+                reaches=c.reaches,
+            )
+            for c in (guarded.changed if guarded else ())
+        ],
+        limits=_limits(subject.limits, prices),
     )
+
+
+def _limits(limits: Limits | None, prices: Cost | None) -> dict[str, str | float]:
+    if limits is None:
+        return {}
+    out: dict[str, str | float] = {"cpus": limits.cpus, "memory": format_size(limits.memory)}
+    if prices is not None:
+        out["cost_month_usd"] = monthly_cost(limits.cpus, limits.memory, prices)
+    return out
 
 
 def make_subjects(candidates: list[Candidate]) -> list[Subject]:

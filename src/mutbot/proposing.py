@@ -1,31 +1,33 @@
-"""The propose step of a run (and of `mutbot propose`): read the targets, detect opportunities,
-ask the proposer, record what it cost and what went wrong. An outage of the chosen proposer is
-recorded and the offline search proposer takes over, so the run goes on."""
+"""The propose step of a run (and of `mutbot propose`): read the targets, survey them with the
+technology packs, ask the proposer, record what it cost and what went wrong. An outage of the
+chosen proposer is recorded and the offline search proposer takes over, so the run goes on."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from mutbot import proposers
 from mutbot.config import Config
-from mutbot.detect import detect
 from mutbot.errors import ProposerError
 from mutbot.metrics import medians
+from mutbot.packs.survey import survey
+from mutbot.packs.view import View, from_config
+from mutbot.packs.view import build as build_view
 from mutbot.pipeline import RunOptions, load_inputs, rules_for
 from mutbot.policy import DiffRules
 from mutbot.proposers.base import (
     Baseline,
-    DetectContext,
     HistoryEntry,
     Proposal,
     ProposalRequest,
     Proposer,
     TargetFile,
 )
+from mutbot.repofiles import repo_at
 from mutbot.results import Pair, ProposalRecord, RunResult
 from mutbot.targets import read_targets
 from mutbot.worktree import Workspace
@@ -48,7 +50,7 @@ def propose_only(
         if proposer.needs_baseline and baseline is None:
             note("no earlier results.json under .mutbot/runs: proposing without baseline figures")
         return propose(
-            proposer, files, baseline, config, rules, options.seed, note, options.history
+            proposer, files, baseline, config, rules, options.seed, note, options.history, tree
         )
     finally:
         workspace.close()
@@ -63,12 +65,18 @@ def propose(
     seed: int,
     note: Callable[[str], None],
     history: tuple[HistoryEntry, ...] = (),
+    project_dir: Path | None = None,
+    resolved: Mapping[str, str] | None = None,
 ) -> tuple[ProposalRecord, Proposal]:
+    """`project_dir`: the checkout the packs read (None: the packs see nothing); `resolved`:
+    the built baseline image's environment, when it was built."""
     started = time.monotonic()
-    context = DetectContext(
-        baseline.metrics if baseline else None, config.sandbox.cpus, config.sandbox.memory
+    found_by_packs = (
+        survey(pack_view(project_dir, config, files, baseline, resolved)) if project_dir else None
     )
-    opportunities = detect(files, context)
+    for line in found_by_packs.notes if found_by_packs else ():
+        note(line)
+    opportunities = found_by_packs.opportunities() if found_by_packs else []
     for found in opportunities:
         note(f"opportunity: {found.category} at {found.path}:{found.line}: {found.why}")
     request = ProposalRequest(
@@ -81,6 +89,7 @@ def propose(
         count=config.propose.count,
         radical_share=config.propose.radical,
         seed=seed,
+        survey=found_by_packs,
     )
     failure = None
     try:
@@ -107,6 +116,24 @@ def propose(
         opportunities=opportunities,
         candidates=len(proposal.candidates),
     ), proposal
+
+
+def pack_view(
+    project_dir: Path,
+    config: Config,
+    files: tuple[TargetFile, ...],
+    baseline: Baseline | None,
+    resolved: Mapping[str, str] | None = None,
+) -> View:
+    """The checkout as the packs see it: the sandbox the config describes, the target files
+    as what a candidate may change."""
+    return build_view(
+        repo_at(project_dir),
+        from_config(config.sandbox),
+        frozenset(f.path for f in files),
+        baseline.metrics if baseline else None,
+        resolved,
+    )
 
 
 def _summary(proposal: Proposal) -> str:

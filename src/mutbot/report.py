@@ -10,8 +10,10 @@ import jinja2
 from unidiff.errors import UnidiffParseError
 from unidiff.patch import PatchSet
 
+from mutbot.judge import memory_peaks
 from mutbot.metrics import METRICS
 from mutbot.results import CandidateResult, Comparison, RunResult
+from mutbot.units import parse_size
 
 
 def _inert(value: object) -> object:
@@ -139,6 +141,104 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def memory_cost(candidate: CandidateResult, run: RunResult) -> str | None:
+    """What the change costs in memory, against the limit: "peak 81 → 140 MiB (+59 MiB), 55% of
+    the 256 MiB limit" (the highest peak of each side's trials), against its own limit for a
+    candidate that ran with one; None when not measured."""
+    base, cand = memory_peaks(candidate.pairs)
+    if math.isnan(base) or math.isnan(cand):
+        return None
+    text = f"peak {base:.0f} → {cand:.0f} MiB ({cand - base:+.0f} MiB)"
+    try:
+        limit = parse_size(run.limits.get("memory")) / 1024**2
+        own = _own_memory(candidate)
+    except ValueError:
+        return text
+    if own is not None and own != limit:
+        return (
+            f"{text}, {cand / own:.0%} of its own {own:.0f} MiB limit (the baseline's "
+            f"{base / limit:.0%} of {limit:.0f} MiB)"
+        )
+    return f"{text}, {cand / limit:.0%} of the {limit:.0f} MiB limit"
+
+
+def _own_memory(candidate: CandidateResult) -> float | None:
+    memory = candidate.limits.get("memory")
+    return parse_size(memory) / 1024**2 if memory is not None else None
+
+
+_RESOURCES = {"cpu_limit": "CPU limit", "memory_limit": "memory limit",
+              "cpu_request": "CPU request", "memory_request": "memory request"}  # fmt: skip
+
+
+def resources(candidate: CandidateResult, run: RunResult) -> str | None:
+    """What the change does to the measured service's resources and what each side ran with:
+    "memory limit 1Gi → 256Mi (k8s/api.yaml:31): the candidate ran with its own 1.0 vCPU,
+    256m, the baseline with the configured 1.0 vCPU, 1g; peak 81 MiB, 32% of the new limit";
+    None when it changes none."""
+    kinds = [
+        (kind, s)
+        for s in candidate.settings
+        if s.reaches == "resources" and (kind := _orchestration(s.key))
+    ]
+    if not kinds:
+        return None
+    text = "; ".join(
+        f"{_RESOURCES.get(kind, 'resource bound')} {s.before or 'none'} → {s.after or 'none'}"
+        + (f" ({s.where})" if s.where else "")
+        for kind, s in kinds
+    )
+    configured = f"the configured {run.limits.get('cpus')} vCPU, {run.limits.get('memory')}"
+    if not candidate.limits:
+        why = (
+            "the new limits are the configured ones"
+            if any(kind.endswith("_limit") for kind, _ in kinds)
+            else "requests and other resource bounds do not change the sandbox"
+        )
+        return f"{text}: {why}, so both sides ran with {configured}"
+    text += (
+        f": the candidate ran with its own {candidate.limits.get('cpus')} vCPU, "
+        f"{candidate.limits.get('memory')}, the baseline with {configured}"
+    )
+    _, peak = memory_peaks(candidate.pairs)
+    try:
+        own = _own_memory(candidate)
+    except ValueError:
+        own = None
+    if own and not math.isnan(peak):
+        text += f"; peak {peak:.0f} MiB, {peak / own:.0%} of the new limit"
+    return text
+
+
+def _orchestration(key: str) -> str | None:
+    """The kind of an orchestration setting ("memory_limit"), None for another pack's."""
+    pack, _, rest = key.partition(".")
+    return rest.partition("@")[0] if pack == "orchestration" and rest else None
+
+
+def limits_cost(candidate: CandidateResult, run: RunResult) -> str:
+    """What the limits cost a month: the same on both sides, or the candidate's own."""
+    configured = (
+        f"at the configured limits ({run.limits.get('cpus')} vCPU, {run.limits.get('memory')}) "
+        f"{fmt('cost_month_usd', run.cost_of_limits_month_usd)} a month"
+    )
+    own = candidate.limits.get("cost_month_usd")
+    if not isinstance(own, float):
+        return f"{configured} on both sides"
+    base = run.cost_of_limits_month_usd
+    ratio = f" ({change('cost_month_usd', own / base - 1)})" if base > 0 else ""
+    return (
+        f"the baseline {configured}, the candidate at its own ({candidate.limits.get('cpus')} "
+        f"vCPU, {candidate.limits.get('memory')}) {fmt('cost_month_usd', own)}{ratio}"
+    )
+
+
+def memory_ceiling(run: RunResult) -> str | None:
+    """The memory guardrail: "80%" of the limit, or None (off, or a run from before it)."""
+    share = run.objective.get("memory_ceiling")
+    return f"{share:.0%}" if isinstance(share, float) else None
+
+
 def score_rows(candidate: CandidateResult, run: RunResult) -> list[tuple[str, ...]]:
     """Every metric with its interval, then the per-candidate build figures."""
     rows: list[tuple[str, ...]] = [
@@ -264,6 +364,10 @@ def render_pr(
         branch=code_span(branch) if branch else None,
         trial_rows=shown_rows,
         omitted_rows=len(rows) - len(shown_rows),
+        memory=memory_cost(candidate, run),
+        ceiling=memory_ceiling(run),
+        resources=resources(candidate, run),
+        cost=limits_cost(candidate, run),
     )
 
 

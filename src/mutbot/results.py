@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from mutbot.proposers.base import Opportunity, Usage
 
@@ -106,6 +106,18 @@ class Build(_Record):
     build_seconds: float
 
 
+class SettingChange(_Record):
+    """One setting a candidate changes, as the technology packs read both sides."""
+
+    key: str  # pack.setting, e.g. "gunicorn.workers"
+    safety: str  # tune | prove | never
+    before: bool | int | float | str | None  # in effect (its default when not written)
+    after: bool | int | float | str | None  # None: no pack sees it on that side
+    written: tuple[bool, bool]  # written in the files before, after
+    where: str | None  # path:line where it is written (or was)
+    reaches: str  # build | command | environment | resources | none
+
+
 class CandidateResult(_Record):
     slug: str
     title: str
@@ -127,6 +139,15 @@ class CandidateResult(_Record):
     invalid_trials: list[InvalidTrial]
     branch: str | None = None
     category: str | None = None  # the opportunity category it addresses, as its proposer said
+    # the sandbox inputs its change reaches (build | command | environment | resources; none:
+    # a file the sandbox never reads) and the settings it changes; empty before the policy's
+    # guard ran, and in results written before mutbot knew them
+    reaches: list[str] = Field(default_factory=list)
+    settings: list[SettingChange] = Field(default_factory=list)
+    # the limits its own trials ran with, when its change set the measured service's CPU or
+    # memory limit: cpus, memory (as the config writes sizes) and cost_month_usd at them;
+    # empty: the run's limits, as the baseline's
+    limits: dict[str, str | float] = Field(default_factory=dict)
 
 
 class ProposalRecord(_Record):

@@ -16,6 +16,7 @@ from mutbot.config import Config
 from mutbot.cost import monthly_cost
 from mutbot.errors import BaselineError, ConfigError, Interrupted
 from mutbot.evaluate import evaluate, measure_noise
+from mutbot.guarding import baseline_view
 from mutbot.judge import Outcome, to_d
 from mutbot.metrics import medians
 from mutbot.pipeline import (
@@ -149,6 +150,7 @@ def _pipeline(
         )
     assert baseline.project_dir is not None
     ctx.plan = replace(ctx.plan, locustfile=baseline.project_dir / ctx.config.load.locustfile)
+    ctx.view = baseline_view(baseline.project_dir, ctx.config, diff_rules(ctx))  # the guard's
     rng = random.Random(ctx.seed)
     noise, measured = None, None
     if proposer.needs_baseline:
@@ -167,6 +169,8 @@ def _pipeline(
         ctx.seed,
         ctx.reporter.note,
         ctx.options.history,
+        baseline.project_dir,
+        dict(baseline.artifact.env) if baseline.artifact else None,
     )
     subjects.extend(make_subjects(proposal.candidates))
     for subject in subjects:
@@ -197,6 +201,7 @@ def _freeze(
         decision.judgement,
         ctx.config.judge.alpha,
         branch,
+        ctx.config.cost,
     )
 
 
@@ -277,6 +282,7 @@ def _result(
             "primary": objectives[0],
             "also": objectives[1:],
             "guardrails": config.objective.limits(),
+            "memory_ceiling": config.objective.memory_ceiling,
         },
         judge=config.judge.model_dump(),
         noise=noise,

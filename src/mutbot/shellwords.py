@@ -1,7 +1,7 @@
 """Simple commands in a line of shell (pure): split on the operators, tokenised with shlex,
 without the `VAR=value` prefixes and wrappers (`sudo`, `env`, `exec`…) in front of the program.
-A heuristic, good enough to recognise which program a command runs; shared by the detectors
-and the fetch rule so that both read a command the same way."""
+A heuristic, good enough to recognise which program a command runs; shared by the packs,
+discovery and the fetch rule so that all read a command the same way."""
 
 from __future__ import annotations
 

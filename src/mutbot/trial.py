@@ -8,7 +8,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from mutbot.backends.base import Artifact, Backend, Instance
+from mutbot.backends.base import Artifact, Backend, Instance, Limits
 from mutbot.config import Config
 from mutbot.cost import cost_per_million, monthly_cost
 from mutbot.errors import StageFailure, TrialInvalid
@@ -103,9 +103,10 @@ def run_trial(
     metrics["cost_per_mreq_usd"] = cost_per_million(
         metrics["cpu_cores_mean"], memory, metrics["throughput_rps"], config.cost
     )
-    sandbox = config.sandbox
+    # at the limits this side ran with: a candidate's own, else the config's
+    limits = artifact.limits or Limits(config.sandbox.cpus, config.sandbox.memory)
     metrics["cost_limits_per_mreq_usd"] = cost_per_million(
-        sandbox.cpus, sandbox.memory, metrics["throughput_rps"], config.cost
+        limits.cpus, limits.memory, metrics["throughput_rps"], config.cost
     )
     metrics["healthy_seconds"] = healthy
     return Trial(

@@ -8,13 +8,14 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import git
 
 from mutbot import gitapply
 from mutbot.errors import GitError, StageFailure
-from mutbot.policy import DiffRules, check_applied, check_changes, check_diff
+from mutbot.policy import Change, DiffRules, check_applied, check_changes, check_diff
 from mutbot.reaper import owned_folder
 
 BOT_IDENTITY = {
@@ -66,9 +67,16 @@ class Workspace:
         self._trees.append(tree)
         return tree / self.prefix if self.prefix else tree
 
-    def apply(self, project_dir: Path, diff: str, rules: DiffRules) -> None:
+    def apply(
+        self,
+        project_dir: Path,
+        diff: str,
+        rules: DiffRules,
+        guard: Callable[[Sequence[Change]], None] | None = None,
+    ) -> None:
         """Apply a diff whose paths are relative to the project folder, once the policy has
-        judged both the diff and what git itself says applying it would change.
+        judged both the diff and what git itself says applying it would change (and `guard`,
+        if given, the files on both sides, as git will write them).
 
         StageFailure('policy') when the rules forbid it, StageFailure('apply') when it does not
         apply."""
@@ -82,6 +90,8 @@ class Workspace:
         try:
             changes = gitapply.predict(tree, patch, self.prefix, scratch, objects)
             check_changes(changes, rules, self.prefix, summary.files)
+            if guard is not None:
+                guard(changes)
             gitapply.apply(tree, patch, self.prefix)
             check_applied(changes, gitapply.found(tree), self.prefix)
         except gitapply.ApplyFailed as exc:

@@ -49,6 +49,8 @@ def test_tests_run_inside_the_image_without_network(tmp_path: Path, docker_clean
     try:
         artifact = backend.build(project, "mutbot-t-tests:x", tmp_path / "build.log")
         assert artifact.image_size_mb and artifact.image_size_mb > 1
+        # the built image's environment: what the packs pin a floating base tag to
+        assert dict(artifact.env)["PATH"].startswith("/usr/local/sbin")
         backend.run_tests(artifact, "test -f server.py && echo fine", 30, log)
         assert log.read_text().strip() == "fine"
         with pytest.raises(StageFailure) as info:

@@ -64,7 +64,7 @@ CANDIDATE = {
     "kind": "incremental",
     "risk": 1,
     "diff": "diff --git a/config.ini b/config.ini\n--- a/config.ini\n+++ b/config.ini\n"
-    "@@ -1 +1 @@\n-greeting = a\n+greeting = b\n",
+    "@@ -1,2 +1,2 @@\n [app]\n-threads = 1\n+threads = 2\n",
 }
 
 
@@ -85,7 +85,7 @@ def test_a_run_with_redis_starts_it_fresh_for_every_trial_and_writes_no_secret(
     source = write_service_app(tmp_path / "source")
     (source / ".mutbot.yml").write_text(CONFIG)
     (source / "locustfile.py").write_text(LOCUSTFILE)
-    (source / "config.ini").write_text("greeting = a\n")
+    (source / "config.ini").write_text("[app]\nthreads = 1\n")  # a tuning setting the guard knows
     project = make_repo(tmp_path / "repo", source)
     mutations = tmp_path / "candidates.json"
     mutations.write_text(json.dumps([CANDIDATE]))

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from mutbot.discover import compose, kubernetes
-from mutbot.discover.dockerfiles import dockerignore, image_path, read_image, repo_path
+from mutbot.discover.dockerfiles import (
+    dockerignore,
+    image_path,
+    is_dockerfile,
+    read_image,
+    repo_path,
+)
 from mutbot.discover.model import Repo, Source
 
 
@@ -255,3 +261,41 @@ def test_kubernetes_containers() -> None:
         kubernetes.containers(repo({"chart/templates/d.yaml": templated}), "chart/templates/d.yaml")
         == []
     )
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("Dockerfile", True),
+        ("services/api/Dockerfile", True),
+        ("Dockerfile.prod", True),
+        ("Dockerfile-dev", True),
+        ("api.Dockerfile", True),
+        ("Containerfile", True),
+        ("Dockerfile.dockerignore", False),
+        ("Dockerfile.md", False),
+        ("docker-compose.yml", False),
+        ("app.py", False),
+    ],
+)
+def test_is_dockerfile(path: str, expected: bool) -> None:
+    assert is_dockerfile(path) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("500m", 0.5),
+        ("1", 1.0),
+        ("1.5", 1.5),
+        ("256Mi", 256 * 1024**2),
+        ("1Gi", 1024**3),
+        ("512M", 512e6),
+        ("1e3", 1000.0),
+        ("2k", 2000.0),
+        ("lots", None),
+        ("", None),
+    ],
+)
+def test_kubernetes_quantity(text: str, value: float | None) -> None:
+    assert kubernetes.quantity(text) == value

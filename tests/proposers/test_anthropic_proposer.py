@@ -452,7 +452,7 @@ def test_a_prompt_override_folder_is_used(tmp_path: Path) -> None:
     request = pricing_request(count=1, radical_share=0, llm=fast())
     with serve_anthropic(tool_message({"candidates": [THREADS]})) as fake:
         proposer(fake, request, prompts=tmp_path).propose(request)
-    assert sent(fake)["system"] == "Custom system prompt with 13 categories.\n"
+    assert sent(fake)["system"] == "Custom system prompt with 14 categories.\n"
     assert "<file path=" in sent(fake)["messages"][0]["content"]  # the default propose template
 
 

@@ -12,6 +12,14 @@ from mutbot.config_sandbox import Sandbox
 
 
 @dataclass(frozen=True)
+class Limits:
+    """The CPU and memory an instance runs with."""
+
+    cpus: float
+    memory: int  # bytes
+
+
+@dataclass(frozen=True)
 class Artifact:
     """What the build stage produced for one side of a comparison."""
 
@@ -19,6 +27,10 @@ class Artifact:
     project_dir: Path
     image_size_mb: float | None
     build_seconds: float
+    # a candidate's own, when its change sets the measured service's limits; None: the config's
+    limits: Limits | None = None
+    # the built image's environment (`PYTHON_VERSION=3.11.9`, …): what the build resolved
+    env: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,8 +70,12 @@ class Backend(Protocol):
         """Raise StageFailure('tests', reason) when the tests fail or time out."""
 
     def start(self, artifact: Artifact, log: Path, side: str = "baseline") -> Instance:
-        """A fresh instance, its services ready (StageFailure('start') when one is not); with
-        `sandbox.reset: candidate` the instances of one (artifact, side) share their services."""
+        """A fresh instance with the artifact's limits (else the config's), its services ready
+        (StageFailure('start') when one is not); with `sandbox.reset: candidate` the instances
+        of one (artifact, side) share their services."""
+
+    def refuses(self, limits: Limits) -> str | None:
+        """Why instances cannot run with a candidate's own limits here (one line), or None."""
 
     def close(self) -> None:
         """Remove every container, network, image and process this backend made."""

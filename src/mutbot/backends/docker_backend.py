@@ -17,7 +17,7 @@ import docker.errors
 import requests.exceptions
 
 from mutbot import reaper
-from mutbot.backends.base import Artifact, CorePlan, Sample, helper_thread
+from mutbot.backends.base import Artifact, CorePlan, Limits, Sample, helper_thread
 from mutbot.backends.docker_services import (
     Launcher,
     ServiceSet,
@@ -119,11 +119,13 @@ class DockerBackend:
         if last_error:
             raise StageFailure("build", f"build failed: {tail(last_error)}")
         image = self.client.images.get(tag)
+        env = [str(e).partition("=") for e in (image.attrs.get("Config") or {}).get("Env") or []]
         return Artifact(
             ref=image.id,
             project_dir=project_dir,
             image_size_mb=image.attrs["Size"] / 1024**2,
             build_seconds=time.monotonic() - started,
+            env=tuple((name, value) for name, _, value in env),
         )
 
     def run_tests(self, artifact: Artifact, command: str, timeout: float, log: Path) -> None:
@@ -175,7 +177,9 @@ class DockerBackend:
 
     def start(self, artifact: Artifact, log: Path, side: str = "baseline") -> DockerInstance:
         """The services first (ready before the service starts, so their start-up is never part
-        of its time to healthy), then the service on their network."""
+        of its time to healthy), then the service on their network, with the artifact's limits
+        (a candidate's own) or the config's."""
+        limits = artifact.limits or Limits(self.sandbox.cpus, self.sandbox.memory)
         services = self._services_for(artifact, log, side)
         owned = services is not None and self.sandbox.reset == "trial"  # removed with it
         port = self.sandbox.port
@@ -193,7 +197,7 @@ class DockerBackend:
                 labels=self.labels,
                 environment=self._env,
                 **self._command,
-                **self._limits(),
+                **self._limits(limits),
                 **options,
             )
         except docker.errors.APIError as exc:
@@ -208,8 +212,16 @@ class DockerBackend:
             binding = container.attrs["NetworkSettings"]["Ports"][f"{port}/tcp"][0]
             url = f"http://127.0.0.1:{binding['HostPort']}"
         return DockerInstance(
-            container, url, log, self.sandbox.memory, services=services, owns_services=owned
+            container, url, log, limits.memory, services=services, owns_services=owned
         )
+
+    def refuses(self, limits: Limits) -> str | None:
+        """A CPU limit above the cores the service may use would not be the limit it runs at."""
+        cores = len(self.cores.service) if self.cores.service else os.cpu_count() or 1
+        if limits.cpus <= cores:
+            return None
+        where = "the cores the service is pinned to" if self.cores.service else "this host's CPUs"
+        return f"a CPU limit of {limits.cpus:g} is more than {where} ({cores})"
 
     def _services_for(self, artifact: Artifact, log: Path, side: str) -> ServiceSet | None:
         """Fresh ones for every trial; with `reset: candidate`, one set per side, kept: the A/A
@@ -245,11 +257,12 @@ class DockerBackend:
             with contextlib.suppress(docker.errors.APIError):
                 self.client.images.remove(image.id, force=True)
 
-    def _limits(self) -> dict[str, Any]:
+    def _limits(self, own: Limits | None = None) -> dict[str, Any]:
+        chosen = own or Limits(self.sandbox.cpus, self.sandbox.memory)
         limits: dict[str, Any] = {
-            "mem_limit": self.sandbox.memory,
-            "memswap_limit": self.sandbox.memory,
-            "nano_cpus": int(self.sandbox.cpus * 1e9),
+            "mem_limit": chosen.memory,
+            "memswap_limit": chosen.memory,
+            "nano_cpus": int(chosen.cpus * 1e9),
             "pids_limit": 1024,
             "security_opt": ["no-new-privileges"],
         }

@@ -4,9 +4,10 @@ copy of the candidate's tracked files (no `.git`).
 Guarantees are weaker and said so in every result: a scrubbed environment, no new privileges,
 the unprivileged user `nobody` when mutbot runs as root (root could read every process's
 environment), CPU pinning where the OS allows it, memory enforced by a watchdog that kills the
-process group above the limit, and no network isolation at all. It starts no `sandbox.services`
-and reads no `sandbox.compose` (such a config is refused), and applies none of the container's
-settings (`build`, `command`, `entrypoint`, `env`, `throwaway_env`).
+process group above the limit (a candidate's own memory limit too; a candidate's own CPU limit
+cannot be measured and is refused), and no network isolation at all. It starts no
+`sandbox.services` and reads no `sandbox.compose` (such a config is refused), and applies none
+of the container's settings (`build`, `command`, `entrypoint`, `env`, `throwaway_env`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import IO
 import psutil
 
 from mutbot import reaper
-from mutbot.backends.base import Artifact, CorePlan, Sample, helper_thread
+from mutbot.backends.base import Artifact, CorePlan, Limits, Sample, helper_thread
 from mutbot.config_sandbox import Sandbox
 from mutbot.errors import ConfigError, StageFailure
 from mutbot.hardening import confine_child
@@ -117,7 +118,8 @@ class LocalBackend:
             raise StageFailure("tests", f"tests failed (exit code {code}): {_tail(log)}")
 
     def start(self, artifact: Artifact, log: Path, side: str = "baseline") -> LocalInstance:
-        """`side` only matters to services, which this backend refuses to run."""
+        """`side` only matters to services, which this backend refuses to run. The watchdog
+        holds the artifact's memory limit (a candidate's own) or the config's."""
         assert self.sandbox.local_command
         port = _free_port()
         out = log.open("wb")
@@ -129,11 +131,20 @@ class LocalBackend:
         except StageFailure:
             out.close()
             raise
-        instance = LocalInstance(
-            process, out, f"http://127.0.0.1:{port}", self.sandbox.memory, self._groups
-        )
+        memory = artifact.limits.memory if artifact.limits else self.sandbox.memory
+        instance = LocalInstance(process, out, f"http://127.0.0.1:{port}", memory, self._groups)
         self._instances.append(instance)
         return instance
+
+    def refuses(self, limits: Limits) -> str | None:
+        """Memory is the watchdog's to hold, for a candidate's own limit as for the config's;
+        a CPU limit has nothing here to enforce it."""
+        if limits.cpus == self.sandbox.cpus:
+            return None
+        return (
+            f"the local backend has no CPU quota: a CPU limit of {limits.cpus:g} cannot be "
+            "measured here; measure with --backend docker"
+        )
 
     def close(self) -> None:
         for instance in self._instances:

@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+from dataclasses import replace
 
 from mutbot.discover import serverfiles
 from mutbot.discover.model import Guess, Repo, Source
-from mutbot.discover.process import Listen, Process, expand, listening, values
+from mutbot.discover.process import Launch, Listen, Process, expand, listening, values
 from mutbot.discover.serverfiles import Bound, address
 from mutbot.discover.servers import SERVERS, generic
 from mutbot.shellwords import simple_commands
@@ -46,13 +47,22 @@ def listen(proc: Process, argv: list[str], source: Source, depth: int = 0) -> Li
         return _npm(proc, argv, depth)
     handler = SERVERS.get(program)
     if handler is not None:
-        return handler(proc, argv, source)
+        return _launched(handler(proc, argv, source), proc, argv, source)
     located = proc.locate(argv[0])
     if located and (located.endswith(".sh") or _shebang(proc.repo, located)):
         return _script(proc, argv[0], depth)
     if located and located.endswith(".py"):
         return _python(proc, ["python", *argv], source, depth)
-    return generic(proc, argv, source)
+    return _launched(generic(proc, argv, source), proc, argv, source)
+
+
+def _launched(
+    found: Listen | None, proc: Process, argv: list[str], source: Source
+) -> Listen | None:
+    if found is None or found.launch is not None:
+        return found
+    launch = Launch(posixpath.basename(argv[0]), tuple(argv), source, proc.env)
+    return replace(found, launch=launch)
 
 
 def _unwrap(argv: list[str]) -> list[str]:

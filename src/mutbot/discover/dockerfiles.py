@@ -2,7 +2,7 @@
 last), and along the chain of stages it builds on its ports, health check, command, entrypoint,
 environment, working directory, copies and RUN lines, each with its line.
 
-Instructions come from `mutbot.detect.dockerfile` (dockerfile-parse underneath)."""
+Instructions come from `mutbot.discover.dockerfile_syntax` (dockerfile-parse underneath)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from mutbot import globs
-from mutbot.detect.dockerfile import Instruction, Stage, stages
+from mutbot.discover.dockerfile_syntax import Instruction, Stage, stages
 from mutbot.discover.model import Guess, Repo, Source, join
 
 _VARIABLE = re.compile(r"\$\{?(\w+)(?::?-([^}]*))?\}?")
@@ -73,7 +73,10 @@ class Image:
 
 
 def is_dockerfile(path: str) -> bool:
-    return bool(_DOCKERFILE.fullmatch(posixpath.basename(path)))
+    name = posixpath.basename(path)
+    if name.endswith((".dockerignore", ".md")):  # `Dockerfile.dockerignore`, `Dockerfile.md`
+        return False
+    return bool(_DOCKERFILE.fullmatch(name))
 
 
 def words_of(path: str) -> set[str]:
@@ -225,13 +228,10 @@ def _copy(
     ins: Instruction, workdir: str, env: dict[str, tuple[str, Source]], where: Source
 ) -> Copy | None:
     form = _form(ins.value)
-    words = (
-        form
-        if isinstance(form, list)
-        else shlex.split(form)
-        if form.count('"') % 2 == 0
-        else form.split()
-    )
+    try:
+        words = form if isinstance(form, list) else shlex.split(form)
+    except ValueError:  # an unbalanced quote: words as the whitespace says
+        words = str(form).split()
     stage = None
     while words and words[0].startswith("--"):
         flag = words.pop(0)

@@ -5,12 +5,12 @@ not YAML until rendered, give nothing."""
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from yaml.nodes import Node
 
-from mutbot.detect.orchestration import quantity
 from mutbot.discover import nodes
 from mutbot.discover.dockerfiles import Command
 from mutbot.discover.model import Guess, Repo, Source
@@ -18,6 +18,9 @@ from mutbot.discover.model import Guess, Repo, Source
 At = Callable[[Node], Source]
 _WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod", "Job", "CronJob"}
 _PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
+_QUANTITY = re.compile(r"((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])?")
+_FACTORS = {"": 1.0, "n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}
+_FACTORS |= {"P": 1e15, "E": 1e18} | {f"{p}i": 1024.0 ** (n + 1) for n, p in enumerate("KMGTPE")}
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,14 @@ def _cpus(node: Node | None, at: At) -> Guess[float] | None:
     if node is None or value is None or not 0 < value <= 256:
         return None
     return Guess(value, f"limits.cpu {written}", at(node))
+
+
+def quantity(value: str) -> float | None:
+    """A Kubernetes quantity as a plain number: "500m" -> 0.5, "256Mi" -> 268435456."""
+    match = _QUANTITY.fullmatch(value.strip())
+    if match is None:
+        return None
+    return float(match.group(1)) * _FACTORS[match.group(2) or ""]
 
 
 def _memory(node: Node | None, at: At) -> Guess[str] | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from mutbot.discover.model import Guess, Repo, Source
 from mutbot.discover.serverfiles import Bound, address
@@ -33,14 +33,26 @@ class Process:
 
 
 @dataclass(frozen=True)
+class Launch:
+    """The command line that starts the server: its words as the shell passes them, where
+    they are written, and the environment the server sees."""
+
+    program: str  # "gunicorn", "node", "./server"
+    argv: tuple[str, ...]
+    source: Source
+    env: Env
+
+
+@dataclass(frozen=True)
 class Listen:
     server: str
     port: Guess[int] | None
     doubt: str | None = None  # bound to the loopback, a socket, ...
     read: tuple[str, ...] = field(default=())  # scripts and settings files followed on the way
+    launch: Launch | None = None
 
     def also_read(self, read: tuple[str, ...]) -> Listen:
-        return Listen(self.server, self.port, self.doubt, read + self.read)
+        return replace(self, read=read + self.read)
 
 
 def expand(word: str, env: Env) -> tuple[str | None, list[str]]:

@@ -8,10 +8,10 @@ from __future__ import annotations
 import posixpath
 import re
 
-from mutbot.detect.shell import commands, pip_install_args, requirement_files
 from mutbot.discover.dockerfiles import Image, dockerignore, image_path, repo_path
 from mutbot.discover.model import Guess, Repo, Source, join
 from mutbot.globs import matches
+from mutbot.shellcmds import commands, pip_install_args, requirement_files
 
 _NOT_DEPLOYMENT = {".github", "tests", "test", "docs", "examples", "testdata", "fixtures"}
 _NOT_DEPLOYMENT |= {"vendor", "node_modules", ".venv", "venv", "site-packages", "migrations"}

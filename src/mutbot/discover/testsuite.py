@@ -12,9 +12,9 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mutbot.detect.shell import commands, pip_install_args, requirement_files
 from mutbot.discover.dockerfiles import Image, dockerignore, image_path, repo_path
 from mutbot.discover.model import Guess, Repo, Source, join
+from mutbot.shellcmds import commands, pip_install_args, requirement_files
 
 _TEST_FILE = re.compile(
     r"(^|/)(tests?|__tests__|spec)/.*\.(py|js|mjs|ts)$"

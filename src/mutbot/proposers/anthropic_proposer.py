@@ -300,6 +300,7 @@ def prompt_context(request: ProposalRequest, incremental: int, radical: int) -> 
         "cost": config.cost,
         "baseline": request.baseline,
         "opportunities": ranked,
+        "settings": pack_settings(request),
         "history": request.history,
         "keep": config.propose.keep,
         "protected": list(dict.fromkeys([*rules.protected, *ALWAYS_PROTECTED])),
@@ -309,6 +310,26 @@ def prompt_context(request: ProposalRequest, incremental: int, radical: int) -> 
         "radical": radical,
         "tool": TOOL_NAME,
     }
+
+
+def pack_settings(request: ProposalRequest) -> list[dict[str, Any]]:
+    """What the technology packs see in the service: each setting in effect, its value (or its
+    default, when nothing sets it), where, its safety class and whether a change is measured."""
+    if request.survey is None:
+        return []
+    return [
+        {
+            "key": s.key,
+            "value": s.raw if s.written and s.raw is not None else repr(s.value),
+            "written": s.written,
+            "where": str(s.site) if s.site else None,
+            "safety": s.setting.safety,
+            "unit": s.setting.unit,
+            "measured": s.reaches != "none",
+            "doc": s.setting.doc,
+        }
+        for s in request.survey.seen
+    ][:200]
 
 
 def create(api_key: str, llm: Llm, prompts: Path | None, log: Log) -> AnthropicProposer:

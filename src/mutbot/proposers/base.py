@@ -5,13 +5,16 @@ into candidates in the spine's format (`mutbot.candidates.Candidate`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from mutbot.candidates import Candidate
 from mutbot.config import Config
 from mutbot.policy import DiffRules
+
+if TYPE_CHECKING:  # the packs import this module's records
+    from mutbot.packs.survey import Survey
 
 # Opportunity categories, highest expected payoff first. Detectors name one of these; the search
 # proposer tries them in this order and the Anthropic prompt lists them. (priority, what it means)
@@ -27,6 +30,7 @@ CATEGORIES: dict[str, tuple[int, str]] = {
     "single-stage-build": (20, "build tools shipped in the runtime image (no multi-stage build)"),
     "no-resource-limits": (15, "a service or container without CPU and memory limits"),
     "missing-timeout": (10, "a server setting without a timeout"),
+    "end-of-life-base-image": (8, "a base image past its end of life"),
     "unpinned-base-image": (5, "a base image without a version tag or digest"),
     "root-user": (5, "the container runs as root"),
 }
@@ -46,13 +50,6 @@ class Opportunity(BaseModel):
     @property
     def priority(self) -> int:
         return CATEGORIES[self.category][0]
-
-
-@dataclass(frozen=True)
-class DetectContext:
-    baseline: dict[str, float] | None  # measured medians (metric name -> value), when known
-    cpus: float  # the sandbox's CPU limit (the production limit)
-    memory_bytes: int  # the sandbox's memory limit
 
 
 @dataclass(frozen=True)
@@ -94,6 +91,7 @@ class ProposalRequest:
     count: int = 8
     radical_share: float = 0.25
     seed: int = 1
+    survey: Survey | None = None  # what the technology packs see in the sandbox's service
 
 
 class Usage(BaseModel):

@@ -32,6 +32,7 @@ from unidiff.patch import Hunk, PatchedFile, PatchSet
 
 from mutbot.edits import EditError
 from mutbot.knobs import changed_keys, find_knobs
+from mutbot.packs.survey import Survey, overlay, settings
 from mutbot.proposers.base import HistoryEntry, TargetFile
 
 Change = tuple[str, str, str]  # (path, knob key, new raw value)
@@ -141,6 +142,28 @@ def refused_values(history: Iterable[HistoryEntry], files: Mapping[str, str]) ->
             found = _only_change(entry, files)
             if found is not None:
                 refused.add(found)
+    return refused
+
+
+def refused_settings(
+    history: Iterable[HistoryEntry], survey: Survey | None
+) -> set[tuple[str, str]]:
+    """(setting key, repr of the value) that a failed candidate changing that one setting, and
+    nothing else, tried: read by scanning the repository with its diff applied."""
+    if survey is None or survey.view is None:
+        return set()
+    view = survey.view
+    before = {s.key: s.value for s in survey.seen}
+    files = {p: text for p in sorted(view.targets) if (text := view.repo.read(p)) is not None}
+    refused: set[tuple[str, str]] = set()
+    for entry in history:
+        new = apply_diff(entry.diff, files) if failed(entry) and entry.diff.strip() else None
+        if not new:
+            continue
+        after = settings(overlay(view, new))
+        changed = [k for k, s in after.items() if k not in before or before[k] != s.value]
+        if len(changed) == 1:
+            refused.add((changed[0], repr(after[changed[0]].value)))
     return refused
 
 

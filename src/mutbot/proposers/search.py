@@ -1,13 +1,13 @@
-"""The offline `search` proposer (pure, no API key): knob moves and Dockerfile rewrites driven
-by the detectors first, then generic exploratory steps; deterministic for a seed.
+"""The offline `search` proposer (pure, no API key): the technology packs' fixes and
+exploratory moves, deterministic for a seed.
 
-Order: detector-flagged fixes by opportunity priority (ties by path, line, key), then the
-radical bundles (every flagged fix at once, Dockerfile rewrites, a bolder bundle), then
-generic moves by move type; the seed shuffles only generic moves of the same type.
+Order: the packs' findings with a fix, by opportunity priority (one candidate per fix), then
+the radical bundles (every fix at once, and a bolder one), then the packs' exploratory moves;
+the seed shuffles only exploratory moves of the same pack.
 
 The history reorders and prunes (see `mutbot.proposers.learning`): values that failed before
-are never set again, bundles and generic moves follow the bandit's category scores, and the
-fixes of a category the history disproved come last."""
+are never set again, bundles and exploratory moves follow the bandit's category scores, and
+the fixes of a category the history disproved come last."""
 
 from __future__ import annotations
 
@@ -17,18 +17,21 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from mutbot.candidates import Candidate
-from mutbot.edits import EditError, diff_files
+from mutbot.edits import diff_files
 from mutbot.errors import StageFailure
 from mutbot.globs import matches
-from mutbot.knobs import Knob, changed_keys, find_knobs, format_of, set_knob
-from mutbot.knobs import dockerfile as dockerfile_format
-from mutbot.knobs.moves import Move, fix, generic
 from mutbot.metrics import METRICS
+from mutbot.packs.guard import check
+from mutbot.packs.model import EditConflict, Finding, Move, apply_edits
+from mutbot.packs.survey import Survey
 from mutbot.policy import check_diff
-from mutbot.proposers.base import CATEGORIES, Deduper, Opportunity, Proposal, ProposalRequest
-from mutbot.proposers.learning import Bandit, Change, refused_values
+from mutbot.proposers.base import Deduper, Proposal, ProposalRequest
+from mutbot.proposers.learning import Bandit, refused_settings
 
 Kind = Literal["incremental", "radical"]
+# Fixes that redesign how the image is built: proposed as radical candidates.
+_REDESIGNS = {"heavy-base-image", "cache-busting-copy", "package-cache-in-layer"}
+_REDESIGNS |= {"single-stage-build", "root-user", "unpinned-base-image"}
 
 
 @dataclass(frozen=True)
@@ -37,9 +40,8 @@ class Plan:
     rationale: str
     kind: Kind
     category: str | None
-    moves: tuple[Move, ...] = ()
-    rewrite: tuple[str, str] | None = None  # (path, new text) of a Dockerfile rewrite
-    flagged: bool = True  # driven by a detector (else a generic step)
+    moves: tuple[Move, ...]
+    flagged: bool = True  # a pack's fix (else an exploratory step)
 
 
 class SearchProposer:
@@ -47,24 +49,27 @@ class SearchProposer:
     needs_baseline = True
 
     def propose(self, request: ProposalRequest) -> Proposal:
+        survey = request.survey or Survey((), (), ())
         files = {f.path: f.text for f in request.files}
-        knobs = {f.path: find_knobs(f) for f in request.files}
-        notes: Counter[str] = Counter()
-        refused = refused_values(request.history, files)
-        fixes = [(o, m) for o, m in _fixes(request, knobs) if not _refused(m, refused, notes)]
-        arms = {(o.path, o.key): o.category for o in request.opportunities if o.key}
-        bandit = Bandit.from_history(request.history, files, arms)
+        notes: Counter[str] = Counter(survey.notes)
+        refused = refused_settings(request.history, survey)
+        fixes = [f for f in survey.findings if f.fix and not _refused(f.fix, refused, notes)]
+        arms = {m.seen.key: f.category for f in fixes for m in f.fix}
+        bandit = Bandit.from_history(request.history, files, {})
 
         def arm(plan: Plan) -> str | None:
             if plan.category or not plan.moves:
                 return plan.category
-            return arms.get((plan.moves[0].knob.path, plan.moves[0].knob.key))
+            return arms.get(plan.moves[0].seen.key)
 
-        flagged = [_fix_plan(request, opp, move) for opp, move in fixes]
-        radical = bandit.order(_radical_plans(request, fixes, files, notes), arm)
-        explore = bandit.order(_generic_plans(request, knobs), arm)
-        filt = _Filter(request, files, notes, refused)
-        incremental = filt.candidates(bandit.demote([*flagged, *explore], arm))
+        flagged = [_fix_plan(request, f) for f in fixes]
+        small = [p for p in flagged if p.kind == "incremental"]
+        redesigns = [p for p in flagged if p.kind == "radical"]
+        radical = bandit.order([*_radical_plans(request, small), *redesigns], arm)
+        explore = [m for m in survey.explore if not _refused((m,), refused, notes)]
+        generic = bandit.order(_generic_plans(request, explore), arm)
+        filt = _Filter(request, files, notes)
+        incremental = filt.candidates(bandit.demote([*small, *generic], arm))
         bundles = filt.candidates(radical)
         n_radical = min(len(bundles), round(request.count * request.radical_share))
         if request.radical_share > 0 and request.count >= 2 and bundles and n_radical == 0:
@@ -80,25 +85,6 @@ def create() -> SearchProposer:
     return SearchProposer()
 
 
-Fix = tuple[Opportunity, Move]
-
-
-def _fixes(request: ProposalRequest, knobs: dict[str, list[Knob]]) -> list[Fix]:
-    """The knob fix of each opportunity that names a knob, one per knob, highest priority first."""
-    by_key = {(k.path, k.key): k for found in knobs.values() for k in found}
-    opportunities = sorted(
-        request.opportunities, key=lambda o: (-o.priority, o.path, o.line, o.key or "", o.category)
-    )
-    out, seen = [], set()
-    for opp in opportunities:
-        knob = by_key.get((opp.path, opp.key or ""))
-        move = fix(knob, opp.category, request.config.sandbox.cpus) if knob else None
-        if knob and move and (knob.path, knob.key) not in seen:
-            seen.add((knob.path, knob.key))
-            out.append((opp, move))
-    return out
-
-
 def _baseline(request: ProposalRequest) -> str:
     primary = request.config.objective.primary
     if request.baseline is None or primary not in request.baseline.metrics:
@@ -107,119 +93,85 @@ def _baseline(request: ProposalRequest) -> str:
     return f" Baseline {info.label}: {value:.4g} {info.unit}, {request.baseline.source}."
 
 
-def _change(move: Move) -> str:
-    knob = move.knob
-    if knob.type in ("int", "float") and isinstance(knob.value, int | float):
-        verb = "Raise" if float(str(move.new_value)) > knob.value else "Lower"
-        return f"{verb} {knob.key} from {knob.raw} to {move.new_raw}"
-    return f"Set {knob.key} to {move.new_raw} (was {knob.raw})"
+def _refused(moves: tuple[Move, ...], refused: set[tuple[str, str]], notes: Counter[str]) -> bool:
+    for move in moves:
+        if (move.seen.key, repr(move.value)) in refused:
+            notes[
+                f"not proposed, the value failed before (history): {move.seen.key} = {move.value!r}"
+            ] += 1
+            return True
+    return False
 
 
-def _refused(move: Move, refused: set[Change], notes: Counter[str]) -> bool:
-    if (move.knob.path, move.knob.key, move.new_raw) not in refused:
-        return False
-    where = f"{move.knob.path}: {move.knob.key} = {move.new_raw}"
-    notes[f"not proposed, the value failed before (history): {where}"] += 1
-    return True
+def _fix_plan(request: ProposalRequest, finding: Finding) -> Plan:
+    rules = "; ".join(f"{m.change}: {m.rule}" for m in finding.fix)
+    said = f"{rules[:1].upper()}{rules[1:]}"
+    why = f"{finding.why.rstrip('.')} ({finding.site}). {said}.{_baseline(request)}"
+    kind: Kind = "radical" if finding.category in _REDESIGNS else "incremental"
+    return Plan(finding.title, why, kind, finding.category, finding.fix)
 
 
-def _fix_plan(request: ProposalRequest, opp: Opportunity, move: Move) -> Plan:
-    why = f"{opp.why.rstrip('.')}. New value: {move.rule}.{_baseline(request)}"
-    return Plan(_change(move), why, "incremental", opp.category, (move,))
-
-
-def _radical_plans(
-    request: ProposalRequest,
-    fixes: list[Fix],
-    files: dict[str, str],
-    notes: Counter[str],
-) -> list[Plan]:
-    plans: list[Plan] = []
-    moves = tuple(move for _, move in fixes)
-    top = fixes[0][0].category if fixes else None
-    if len(moves) >= 2:
-        title = f"All {len(moves)} detector fixes together"
-        listed = "; ".join(_change(m) for m in moves)
-        why = f"Every flagged setting fixed at once: {listed}.{_baseline(request)}"
-        plans.append(Plan(title, why, "radical", top, moves))
-    fixed = {(opp.path, opp.line, opp.category) for opp, _ in fixes}
-    plans += _rewrites(request, files, fixed, notes)
-    bolder = tuple(_bolder(m) for m in moves)
-    if len(moves) >= 2 and bolder != moves:
-        why = f"The detector fixes with every raised number doubled again.{_baseline(request)}"
-        title = f"All {len(moves)} detector fixes, bolder"
-        plans.append(Plan(title, why, "radical", top, bolder))
+def _radical_plans(request: ProposalRequest, fixes: list[Plan]) -> list[Plan]:
+    """Every fix at once (one move per setting, the first fix's), and the same with every
+    raised whole number raised twice as far."""
+    moves: dict[str, Move] = {}
+    for plan in fixes:
+        for move in plan.moves:
+            moves.setdefault(move.seen.key, move)
+    if len(fixes) < 2:
+        return []
+    together = tuple(moves.values())
+    top = fixes[0].category
+    listed = "; ".join(m.change for m in together)
+    plans = [
+        Plan(
+            f"All {len(fixes)} fixes together",
+            f"Every fix at once: {listed}.{_baseline(request)}",
+            "radical",
+            top,
+            together,
+        )
+    ]
+    bolder = tuple(_bolder(m) for m in together)
+    if bolder != together and all(m is not None for m in bolder):
+        why = f"The fixes with every raised number doubled again.{_baseline(request)}"
+        plans.append(Plan(f"All {len(fixes)} fixes, bolder", why, "radical", top, bolder))
     return plans
 
 
 def _bolder(move: Move) -> Move:
-    """A raised whole number raised twice as far; anything else as it was."""
-    value, old = move.new_value, move.knob.value
-    if move.knob.type != "int" or not isinstance(value, int) or not isinstance(old, int):
+    """A raised whole number raised twice as far (inside the setting's domain); anything else
+    as it was."""
+    old, new, setter = move.seen.value, move.value, move.seen.setter
+    high = move.seen.setting.high
+    if not (isinstance(old, int) and isinstance(new, int)) or isinstance(new, bool) or new <= old:
         return move
-    if value <= old:
+    if setter is None or (high is not None and new * 2 > high):
         return move
-    return replace(move, new_value=value * 2, new_raw=str(value * 2), rule=f"{move.rule}, ×2")
+    return replace(move, value=new * 2, rule=f"{move.rule}, ×2", edits=setter(new * 2))
 
 
-def _rewrites(
-    request: ProposalRequest,
-    files: dict[str, str],
-    fixed: set[tuple[str, int, str]],
-    notes: Counter[str],
-) -> list[Plan]:
-    """Dockerfile rewrites for the opportunities no knob move fixes, by priority."""
-    wanted = sorted(
-        (o for o in request.opportunities if (o.path, o.line, o.category) not in fixed),
-        key=lambda o: (-o.priority, o.path, o.line, o.category),
-    )
-    wanted = [o for o in wanted if o.path in files and format_of(o.path) is dockerfile_format]
-    if not wanted:
-        return []
-    try:
-        from mutbot.detect.dockerfile_fixes import rewrite
-    except ImportError:
-        notes["Dockerfile rewrites skipped: mutbot.detect.dockerfile_fixes is missing"] += 1
-        return []
-    plans = []
-    for opp in wanted:
-        new = rewrite(files[opp.path], opp)
-        if new is not None and new != files[opp.path]:
-            title = f"{opp.path}: fix {opp.category} ({CATEGORIES[opp.category][1]})"
-            why = f"{opp.why.rstrip('.')} (line {opp.line}).{_baseline(request)}"
-            plans.append(Plan(title[:200], why, "radical", opp.category, rewrite=(opp.path, new)))
-    return plans
-
-
-def _generic_plans(request: ProposalRequest, knobs: dict[str, list[Knob]]) -> list[Plan]:
-    """Every generic move, by move type; the seed shuffles within a type."""
-    moves = sorted(
-        (m for path in sorted(knobs) for k in knobs[path] for m in generic(k)),
-        key=lambda m: (m.rank, m.knob.path, m.knob.line, m.knob.key, m.new_raw),
-    )
+def _generic_plans(request: ProposalRequest, moves: list[Move]) -> list[Plan]:
+    """The packs' exploratory moves in their order; the seed shuffles within one pack."""
     rng = random.Random(request.seed)
     plans: list[Plan] = []
-    for rank in sorted({m.rank for m in moves}):
-        group = [m for m in moves if m.rank == rank]
+    packs = list(dict.fromkeys(m.seen.pack for m in moves))
+    for pack in packs:
+        group = [m for m in moves if m.seen.pack == pack]
         rng.shuffle(group)
         for m in group:
-            why = f"Exploratory step on {m.knob.key}: {m.rule}.{_baseline(request)}"
-            plans.append(Plan(_change(m), why, "incremental", None, (m,), flagged=False))
+            why = f"Exploratory step on {m.seen.key}: {m.rule}.{_baseline(request)}"
+            title = f"{m.change[:1].upper()}{m.change[1:]}"
+            plans.append(Plan(title, why, "incremental", None, (m,), flagged=False))
     return plans
 
 
 class _Filter:
-    """Builds each plan's diff and drops what sets a value that failed before, touches a kept
-    setting, was proposed before or fails the diff policy, counting why in `notes`."""
+    """Builds each plan's diff and drops what touches a kept setting, was proposed before or
+    fails the diff policy, counting why in `notes`."""
 
-    def __init__(
-        self,
-        request: ProposalRequest,
-        files: dict[str, str],
-        notes: Counter[str],
-        refused: set[Change],
-    ):
-        self.request, self.files, self.notes, self.refused = request, files, notes, refused
+    def __init__(self, request: ProposalRequest, files: dict[str, str], notes: Counter[str]):
+        self.request, self.files, self.notes = request, files, notes
         self.keep = [tuple(e.split(":", 1)) for e in request.config.propose.keep if ":" in e]
         self.dedupe = Deduper.from_history(request.history)
         self.history = {h.fingerprint for h in request.history}
@@ -232,25 +184,42 @@ class _Filter:
                 out.append((candidate, plan))
         return out
 
-    def _build(self, plan: Plan) -> Candidate | None:
-        if any(_refused(move, self.refused, self.notes) for move in plan.moves):
-            return None
-        try:
-            new = _apply(plan, self.files)
-            kept = sorted(
-                f"{path}:{key}"
-                for path in new
-                for key in changed_keys(path, self.files[path], new[path])
-                if any(matches(path, (glob,)) and key == k for glob, k in self.keep)
+    def _kept(self, plan: Plan) -> list[str]:
+        return sorted(
+            f"{edit.path}:{m.seen.setting.name}"
+            for m in plan.moves
+            for edit in m.edits
+            if any(
+                matches(edit.path, (glob,)) and key in (m.seen.key, m.seen.setting.name)
+                for glob, key in self.keep
             )
-        except EditError as exc:
-            self.notes[f"not proposed, the edit failed: {exc}"] += 1
+        )
+
+    def _build(self, plan: Plan) -> Candidate | None:
+        if not plan.moves or any(not m.edits for m in plan.moves):
             return None
+        kept = self._kept(plan)
         if kept:
             self.notes[f"not proposed, would change a kept setting ({', '.join(kept)})"] += 1
             return None
-        old = {path: self.files[path] for path in new}
-        diff = diff_files(old, new)
+        edits = tuple(e for m in plan.moves for e in m.edits)
+        missing = sorted({e.path for e in edits} - self.files.keys())
+        if missing:
+            self.notes[f"not proposed, not a target file: {', '.join(missing)}"] += 1
+            return None
+        try:
+            new = apply_edits(self.files, edits)
+        except EditConflict as exc:
+            self.notes[f"not proposed, the edits collide: {exc}"] += 1
+            return None
+        diff = diff_files({path: self.files[path] for path in new}, new)
+        if not diff:
+            return None
+        view = self.request.survey.view if self.request.survey else None
+        guarded = check(view, {p: self.files[p] for p in new}, dict(new)) if view else None
+        if guarded is not None and guarded.problem:
+            self.notes[f"not proposed, {guarded.problem}"] += 1
+            return None
         candidate = Candidate(
             title=plan.title[:200],
             rationale=plan.rationale,
@@ -270,18 +239,6 @@ class _Filter:
             self.notes[f"not proposed, the diff policy refuses it: {reason}"] += 1
             return None
         return candidate
-
-
-def _apply(plan: Plan, files: dict[str, str]) -> dict[str, str]:
-    """The new text of every file the plan changes; edits later in a file go first, so the
-    spans of earlier ones stay valid."""
-    new: dict[str, str] = {}
-    for move in sorted(plan.moves, key=lambda m: (m.knob.path, -m.knob.start)):
-        path = move.knob.path
-        new[path] = set_knob(new.get(path, files[path]), move.knob, move.new_raw)
-    if plan.rewrite:
-        new[plan.rewrite[0]] = plan.rewrite[1]
-    return new
 
 
 def _notes(notes: Counter[str]) -> list[str]:
