@@ -80,7 +80,7 @@ def test_before_go_1_25_the_runtime_counts_the_hosts_cpus() -> None:
         "Go's collector does not know the memory limit",
     }
     procs = found["Go schedules on every CPU of the host"]
-    assert procs.category == "no-resource-limits" and "go 1.22" in procs.why
+    assert procs.category == "limits-unseen" and "go 1.22" in procs.why
     assert [m.value for m in procs.fix] == [2]
     assert "EXPOSE 8080\nENV GOMAXPROCS=2\nENTRYPOINT" in applied(files, procs.fix[0])["Dockerfile"]
     memory = found["Go's collector does not know the memory limit"]

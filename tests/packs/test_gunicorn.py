@@ -133,7 +133,7 @@ def test_conf_sample_counts_host_cpus_and_logs_debug() -> None:
     assert str(workers.site) == "gunicorn.conf.py:6"
     assert [(f.category, f.title, str(f.site)) for f in findings] == [
         (
-            "tiny-pool",
+            "limits-unseen",
             "gunicorn: workers from the CPU limit, not the host's CPU count",
             "gunicorn.conf.py:6",
         ),

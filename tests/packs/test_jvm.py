@@ -68,7 +68,7 @@ def test_no_heap_setting_leaves_a_quarter_of_the_limit_to_the_heap() -> None:
     files = load("java-service")
     (finding,) = findings(files).values()
     assert (finding.category, finding.title) == (
-        "tiny-pool",
+        "limits-unseen",
         "JVM heap is a quarter of the memory limit",
     )
     assert "512 MiB" in finding.why

@@ -107,7 +107,7 @@ def test_node_env_and_the_heap_are_set_in_the_dockerfile() -> None:
     assert env.category == "cache-disabled"
     assert "ENV NODE_ENV=production\nCMD" in fixed(files, env)["Dockerfile"]
     heap = found["Node heap not sized to the memory limit"]
-    assert heap.category == "tiny-pool"
+    assert heap.category == "limits-unseen"
     assert [m.value for m in heap.fix] == [384]
     assert "ENV NODE_OPTIONS=--max-old-space-size=384\n" in fixed(files, heap)["Dockerfile"]
 
@@ -119,7 +119,7 @@ def test_every_move_on_the_sample_proves_itself() -> None:
 def test_max_counts_the_hosts_cpus() -> None:
     files = pm2("module.exports = {\n  apps: [{ script: 'server.js', instances: 'max' }],\n};\n")
     finding = findings(files)["pm2 instances count the host's CPUs"]
-    assert finding.category == "single-worker" and "host" in finding.fix[0].rule
+    assert finding.category == "limits-unseen" and "host" in finding.fix[0].rule
     assert [(m.seen.setting.name, m.value) for m in finding.fix] == [
         ("instances", "2"),
         ("exec_mode", "cluster"),

@@ -191,7 +191,7 @@ def test_processes_from_the_hosts_cpu_count() -> None:
     findings, _ = checked(files)
     (host,) = findings
     assert (host.category, host.title) == (
-        "tiny-pool",
+        "limits-unseen",
         "uWSGI: processes from the CPU limit, not the host's CPU count",
     )
     assert applied(files, host.fix[0])["uwsgi.ini"] == ini.replace("%k", "2")

@@ -10,6 +10,7 @@ import pytest
 
 from mutbot.errors import ProposerError
 from mutbot.policy import check_diff
+from mutbot.proposers.anthropic_candidates import kept_settings_changed
 from mutbot.proposers.anthropic_proposer import AnthropicProposer, create
 from mutbot.proposers.base import HistoryEntry, Proposal, ProposalRequest
 from testing.fake_anthropic import (
@@ -23,6 +24,7 @@ from testing.fake_anthropic import (
     server_error,
     tool_message,
 )
+from testing.proposals import example_request
 
 KEY = "sk-ant-test-SECRET-4f9c2e7a1b"
 SERVER_INI = "config/server.ini"
@@ -452,7 +454,7 @@ def test_a_prompt_override_folder_is_used(tmp_path: Path) -> None:
     request = pricing_request(count=1, radical_share=0, llm=fast())
     with serve_anthropic(tool_message({"candidates": [THREADS]})) as fake:
         proposer(fake, request, prompts=tmp_path).propose(request)
-    assert sent(fake)["system"] == "Custom system prompt with 14 categories.\n"
+    assert sent(fake)["system"] == "Custom system prompt with 15 categories.\n"
     assert "<file path=" in sent(fake)["messages"][0]["content"]  # the default propose template
 
 
@@ -492,3 +494,15 @@ def test_the_key_never_leaks(
     )
     leaks(proposal, everything)
     assert all(KEY not in str(r.args) for r in caplog.records)
+
+
+def test_a_kept_setting_named_as_the_packs_name_it_is_refused() -> None:
+    request = example_request()  # with what the packs see
+    assert request.survey is not None and request.survey.view is not None
+    old = {"Dockerfile": (EXAMPLE / "Dockerfile").read_text()}
+    new = {"Dockerfile": old["Dockerfile"].replace("CMD [", "USER nobody\nCMD [")}
+    keep = ("Dockerfile:USER",)
+    assert kept_settings_changed(old, new, keep) == []  # no view: settings files only
+    assert kept_settings_changed(old, new, keep, request.survey.view) == [
+        "Dockerfile: USER must stay unchanged (propose.keep)"
+    ]

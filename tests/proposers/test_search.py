@@ -4,13 +4,14 @@ from pathlib import Path
 import pytest
 
 from mutbot.config import Config
-from mutbot.knobs import changed_keys
+from mutbot.packs.guard import check
 from mutbot.policy import DiffRules, check_diff
 from mutbot.proposers.base import (
     HistoryEntry,
     Proposal,
     ProposalRequest,
 )
+from mutbot.proposers.learning import apply_diff
 from mutbot.proposers.search import create
 from testing.proposals import example_config, example_request
 
@@ -128,4 +129,9 @@ def test_dockerfile_rewrites_are_radical_and_keep_settings() -> None:
     assert rewrites and all(c.kind == "radical" for c in rewrites)
     assert all(c.category in ("root-user", "cache-busting-copy") for c in rewrites)
     old = (ROOT / "Dockerfile").read_text()
-    assert "ENV.PORT" not in changed_keys("Dockerfile", old, old.replace("USER", "USER"))
+    view = request().survey.view  # type: ignore[union-attr]
+    for rewrite in rewrites:
+        new = apply_diff(rewrite.diff, {"Dockerfile": old})
+        assert new is not None
+        guarded = check(view, {"Dockerfile": old}, new)
+        assert guarded.ok and "dockerfile.ENV PORT" not in {c.key for c in guarded.changed}

@@ -10,7 +10,7 @@ import posixpath
 from typing import Protocol
 
 from mutbot.edits import EditError
-from mutbot.knobs import dockerfile, envfile, ini, jsonconf, pyconf, tomlconf, yamlconf
+from mutbot.knobs import envfile, ini, jsonconf, pyconf, tomlconf, yamlconf
 from mutbot.knobs.errors import ParseError
 from mutbot.knobs.model import Knob, KnobType, render
 from mutbot.proposers.base import TargetFile
@@ -28,10 +28,6 @@ def format_of(path: str) -> Format | None:
     """The format module for a file, by its name; None: not a settings file mutbot reads."""
     name = posixpath.basename(path)
     low = name.lower()
-    if low in ("dockerfile", "containerfile") or low.endswith(".dockerfile"):
-        return dockerfile
-    if low.startswith("dockerfile."):
-        return dockerfile
     if low == ".env" or low.startswith(".env.") or low.endswith(".env"):
         return envfile
     if low.endswith(".py"):

@@ -14,7 +14,6 @@ from dataclasses import replace
 
 from mutbot.edits import EditError
 from mutbot.knobs import Knob, find_knobs, format_of, set_knob
-from mutbot.knobs import dockerfile as dockerfile_format
 from mutbot.knobs import moves as knob_moves
 from mutbot.knobs.errors import ParseError
 from mutbot.knobs.model import LOG_LEVELS, Value, is_access_log, level_index, render
@@ -148,7 +147,7 @@ def settings_files(view: View) -> list[str]:
     for path in view.repo.under(view.sandbox.context):
         parts = path.split("/")
         fmt = format_of(path)
-        if fmt is None or fmt is dockerfile_format or path in owned:
+        if fmt is None or path in owned:
             continue
         if _SKIP_NAMES.fullmatch(parts[-1]) or _SKIP_DIRS & {p.lower() for p in parts[:-1]}:
             continue

@@ -171,7 +171,7 @@ class GoPack:
         else:
             return []
         fix = moves(procs, limit, f"the CPU limit, rounded up: {limit}")
-        return [Finding("no-resource-limits", NAME, procs.site, why, title, fix, procs.key)]
+        return [Finding("limits-unseen", NAME, procs.site, why, title, fix, procs.key)]
 
     def _counts_host(self, view: View) -> bool:
         if _requires(view, _MAXPROCS_MODULE):
@@ -201,7 +201,7 @@ class GoPack:
         )
         title = "Go's collector does not know the memory limit"
         fix = moves(limit, target, f"90% of the {memory} MiB limit: {target}")
-        return [Finding("no-resource-limits", NAME, limit.site, why, title, fix, limit.key)]
+        return [Finding("limits-unseen", NAME, limit.site, why, title, fix, limit.key)]
 
     def explore(self, view: View, seen: list[Seen]) -> list[Move]:
         found = {s.setting.name: s for s in seen if s.setting.safety == "tune"}

@@ -226,7 +226,7 @@ def _workers(view: View, count: Seen, kind: str) -> list[Finding]:
         title = "gunicorn: workers from the CPU limit, not the host's CPU count"
         return [
             Finding(
-                "tiny-pool",
+                "limits-unseen",
                 NAME,
                 _site(count),
                 why,

@@ -227,12 +227,12 @@ class JvmPack:
             why = "-XX:-UseContainerSupport: the JVM sizes its heap and threads from the host"
             title = "the JVM ignores the container's limits"
             fix = moves(aware, True, "on: size the JVM from the container")
-            out.append(Finding("no-resource-limits", NAME, aware.site, why, title, fix, aware.key))
+            out.append(Finding("limits-unseen", NAME, aware.site, why, title, fix, aware.key))
         if xmx.value is None and not share.written and aware.value and share.site is not None:
             why = f"no -Xmx or MaxRAMPercentage: the heap gets 25% of the {limit} MiB limit"
             title = "JVM heap is a quarter of the memory limit"
             fix = moves(share, 75.0, "75%: the heap, with room for metaspace, threads, buffers")
-            out.append(Finding("tiny-pool", NAME, share.site, why, title, fix, share.key))
+            out.append(Finding("limits-unseen", NAME, share.site, why, title, fix, share.key))
         if isinstance(xmx.value, int | float) and xmx.value >= limit and xmx.site is not None:
             target = int(limit * 0.75)
             why = f"{xmx.raw} is not below the {limit} MiB limit: the kernel kills the JVM first"

@@ -286,17 +286,19 @@ def _processes(view: View, found: dict[str, Seen]) -> list[Finding]:
         rule = f"CPUs (limit {view.sandbox.cpus:g}), at least 2: {target}"
         said = "instances: 1" if instances.written else "no instances (pm2 starts one)"
         why, title = f"{said}: one Node process serves every request", "pm2 runs a single instance"
+        category = "single-worker"
     elif _HOST_CPUS.search(value):
         target = n
         rule = f"the CPU limit: {n} ({value!r} counts the host's CPUs, not the container's)"
         why = f"instances: {value} starts a process per CPU of the host, not of the {n}-CPU limit"
         title = "pm2 instances count the host's CPUs"
+        category = "limits-unseen"
     else:
         return []
     fix = moves(instances, str(target), rule)
     if fix and mode is not None and mode.value != "cluster":
         fix += moves(mode, "cluster", "cluster: the instances share one port")
-    return [Finding("single-worker", NAME, instances.site, why, title, fix, instances.key)]
+    return [Finding(category, NAME, instances.site, why, title, fix, instances.key)]
 
 
 def _environment(found: dict[str, Seen]) -> list[Finding]:
@@ -329,7 +331,7 @@ def _heap(view: View, found: dict[str, Seen]) -> list[Finding]:
             "fails with heap out of memory well before the container would"
         )
         title = "Node heap not sized to the memory limit"
-        return [Finding("tiny-pool", NAME, heap.site, why, title, fix, heap.key)]
+        return [Finding("limits-unseen", NAME, heap.site, why, title, fix, heap.key)]
     if isinstance(heap.value, int) and heap.value * processes > limit:
         why = (
             f"--max-old-space-size={heap.value} for {processes} process(es) is over the {limit} "

@@ -149,7 +149,7 @@ class UwsgiPack:
                 f" limit of {view.sandbox.cpus:g}"
             )
             title = "uWSGI: processes from the CPU limit, not the host's CPU count"
-            out.append(_finding(view, "tiny-pool", processes, n, rule, why, title))
+            out.append(_finding(view, "limits-unseen", processes, n, rule, why, title))
         enabled = by_name["enable-threads"]
         if enabled.value is True and threads.value == 1:
             why = f"{said(enabled)} but {said(threads)}: each process serves one request at once"

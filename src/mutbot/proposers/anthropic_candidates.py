@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -16,6 +16,9 @@ from mutbot.errors import StageFailure
 from mutbot.globs import matches
 from mutbot.policy import check_diff
 from mutbot.proposers.base import CATEGORIES, ProposalRequest
+
+if TYPE_CHECKING:
+    from mutbot.packs.view import View
 
 TOOL_NAME = "submit_candidates"
 Kind = Literal["incremental", "radical"]
@@ -161,7 +164,8 @@ def build_candidate(
         check_diff(diff, request.rules)
     except StageFailure as exc:
         return None, (exc.reason,)
-    kept = kept_settings_changed(old, new, tuple(request.config.propose.keep))
+    view = request.survey.view if request.survey else None
+    kept = kept_settings_changed(old, new, tuple(request.config.propose.keep), view)
     if kept:
         return None, tuple(kept)
     candidate = Candidate(
@@ -176,9 +180,11 @@ def build_candidate(
 
 
 def kept_settings_changed(
-    old: dict[str, str], new: dict[str, str], keep: tuple[str, ...]
+    old: dict[str, str], new: dict[str, str], keep: tuple[str, ...], view: View | None = None
 ) -> list[str]:
-    """An error for every FILE:KEY of `propose.keep` that the new texts change."""
+    """An error for every FILE:KEY of `propose.keep` that the new texts change: KEY as a
+    settings file names it (`server.threads`), or as the packs name the setting (`workers`,
+    `gunicorn.workers`, `ENV WORKERS` in a Dockerfile) when `view` is given."""
     if not keep:
         return []
     changed_keys = _changed_keys()
@@ -190,12 +196,23 @@ def kept_settings_changed(
         if not wanted:
             continue
         try:
-            hit = changed_keys(path, old[path], new[path]) & wanted
+            hit = changed_keys(path, old[path], new[path]) | _pack_names(view, path, old, new)
+            hit &= wanted
         except ValueError as exc:
             errors.append(f"{path}: cannot read its settings after the change: {exc}")
             continue
         errors += [f"{path}: {key} must stay unchanged (propose.keep)" for key in sorted(hit)]
     return errors
+
+
+def _pack_names(view: View | None, path: str, old: dict[str, str], new: dict[str, str]) -> set[str]:
+    """The settings the packs see change in `path`, by key and by name."""
+    if view is None:
+        return set()
+    from mutbot.packs.guard import check  # late: the packs import the proposers' records
+
+    changed = check(view, {path: old.get(path)}, {path: new[path]}).changed
+    return {c.key for c in changed} | {c.key.split(".", 1)[1] for c in changed if "." in c.key}
 
 
 def _changed_keys() -> Callable[[str, str, str], set[str]]:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # the packs import this module's records
 CATEGORIES: dict[str, tuple[int, str]] = {
     "single-worker": (90, "one worker, thread or process serves every request"),
     "cache-disabled": (80, "a cache exists but is switched off or sized zero"),
+    "limits-unseen": (70, "a runtime sizes itself from the host, not the container's limits"),
     "verbose-logging": (60, "debug or per-request logging on the hot path"),
     "tiny-pool": (50, "a connection or worker pool too small for the load"),
     "requests-far-from-use": (40, "resource requests far from the measured use"),
