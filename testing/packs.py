@@ -12,7 +12,7 @@ from mutbot.init import starter_config
 from mutbot.packs import Pack
 from mutbot.packs.model import Move, Seen, apply_edits
 from mutbot.packs.view import Sandbox, View, build, from_config
-from mutbot.repofiles import repo_at
+from mutbot.repofiles import list_files, repo_at
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,6 +47,13 @@ def proves(pack: Pack, files: dict[str, str], move: Move, sandbox: Sandbox | Non
     assert after_seen[key].written and after_seen[key].value == move.value, after_seen[key]
     others = {k: s.value for k, s in after_seen.items() if k != key}
     assert others == {k: v for k, v in before.items() if k != key}
+
+
+def sample_files(folder: Path, *, config: bool = True) -> dict[str, str]:
+    """A sample repository's files as mutbot lists them (git's view); `config=False` leaves
+    its `.mutbot.yml` out."""
+    names = list_files(folder)
+    return {p: (folder / p).read_text() for p in names if config or p != ".mutbot.yml"}
 
 
 def sample_view(folder: Path, tmp: Path) -> View:

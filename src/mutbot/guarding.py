@@ -5,7 +5,7 @@ runs with when its change sets the measured service's (mutbot.packs.limits)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from mutbot.backends.base import Limits
@@ -23,11 +23,14 @@ from mutbot.units import format_size
 MIN_CPUS = 0.01  # Docker's smallest CPU quota
 
 
-def baseline_view(project_dir: Path, config: Config, rules: DiffRules) -> View:
-    """`project_dir`: the baseline's worktree, which no diff ever changes."""
+def baseline_view(
+    project_dir: Path, config: Config, rules: DiffRules, resolved: Mapping[str, str] | None = None
+) -> View:
+    """`project_dir`: the baseline's worktree, which no diff ever changes; `resolved`: the
+    built baseline image's environment."""
     repo = repo_at(project_dir)
     targets = frozenset(path for path in repo.files if _target(path, rules))
-    return build(repo, from_config(config.sandbox), targets)
+    return build(repo, from_config(config.sandbox), targets, resolved=resolved)
 
 
 def guard(view: View, changes: Sequence[Change], prefix: str) -> Guarded:

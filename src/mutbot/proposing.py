@@ -49,8 +49,9 @@ def propose_only(
         baseline = last_baseline(options.project) if proposer.needs_baseline else None
         if proposer.needs_baseline and baseline is None:
             note("no earlier results.json under .mutbot/runs: proposing without baseline figures")
+        view = pack_view(tree, config, files, baseline)
         return propose(
-            proposer, files, baseline, config, rules, options.seed, note, options.history, tree
+            proposer, files, baseline, config, rules, options.seed, note, options.history, view
         )
     finally:
         workspace.close()
@@ -65,15 +66,11 @@ def propose(
     seed: int,
     note: Callable[[str], None],
     history: tuple[HistoryEntry, ...] = (),
-    project_dir: Path | None = None,
-    resolved: Mapping[str, str] | None = None,
+    view: View | None = None,
 ) -> tuple[ProposalRecord, Proposal]:
-    """`project_dir`: the checkout the packs read (None: the packs see nothing); `resolved`:
-    the built baseline image's environment, when it was built."""
+    """`view`: the checkout as the packs read it (None: the packs see nothing)."""
     started = time.monotonic()
-    found_by_packs = (
-        survey(pack_view(project_dir, config, files, baseline, resolved)) if project_dir else None
-    )
+    found_by_packs = survey(view) if view else None
     for line in found_by_packs.notes if found_by_packs else ():
         note(line)
     opportunities = found_by_packs.opportunities() if found_by_packs else []

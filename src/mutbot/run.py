@@ -150,7 +150,9 @@ def _pipeline(
         )
     assert baseline.project_dir is not None
     ctx.plan = replace(ctx.plan, locustfile=baseline.project_dir / ctx.config.load.locustfile)
-    ctx.view = baseline_view(baseline.project_dir, ctx.config, diff_rules(ctx))  # the guard's
+    resolved = dict(baseline.artifact.env) if baseline.artifact else None
+    # read once: the packs propose from it and the guard judges candidates against it
+    ctx.view = baseline_view(baseline.project_dir, ctx.config, diff_rules(ctx), resolved)
     rng = random.Random(ctx.seed)
     noise, measured = None, None
     if proposer.needs_baseline:
@@ -169,8 +171,7 @@ def _pipeline(
         ctx.seed,
         ctx.reporter.note,
         ctx.options.history,
-        baseline.project_dir,
-        dict(baseline.artifact.env) if baseline.artifact else None,
+        replace(ctx.view, baseline=measured.metrics if measured else None),
     )
     subjects.extend(make_subjects(proposal.candidates))
     for subject in subjects:

@@ -8,6 +8,7 @@ from mutbot.edits import EditError
 from mutbot.packs.appsettings import PACK, SETTINGS, role
 from mutbot.packs.model import Finding, Move
 from mutbot.packs.view import Sandbox
+from mutbot.repofiles import list_files
 from testing.packs import applied, by_key, proves, view_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,12 +17,9 @@ DOCKERFILE = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD python app.py\n
 
 
 def example(name: str) -> dict[str, str]:
+    """The example's files as mutbot lists them (git's view: a run's `.mutbot/` left out)."""
     root = ROOT / "examples" / name
-    return {
-        str(p.relative_to(root)): p.read_text()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and "__pycache__" not in p.parts
-    }
+    return {path: (root / path).read_text() for path in list_files(root)}
 
 
 def moves(

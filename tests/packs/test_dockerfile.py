@@ -12,14 +12,14 @@ import pytest
 from mutbot.packs.dockerfile import PACK
 from mutbot.packs.model import Finding, apply_edits
 from mutbot.packs.view import Sandbox
-from testing.packs import applied, by_key, proves, view_of
+from testing.packs import applied, by_key, proves, sample_files, view_of
 from testing.repos import ROOT
 
 SAMPLE = ROOT / "testing" / "packs" / "dockerfile-dev-prod"
 
 
 def sample() -> dict[str, str]:
-    return {str(p.relative_to(SAMPLE)): p.read_text() for p in SAMPLE.rglob("*") if p.is_file()}
+    return sample_files(SAMPLE)
 
 
 def found(files: dict[str, str], sandbox: Sandbox | None = None) -> list[Finding]:

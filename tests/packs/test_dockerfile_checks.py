@@ -12,7 +12,7 @@ from mutbot.packs.dockerfile import PACK
 from mutbot.packs.model import Finding
 from mutbot.packs.view import Sandbox
 from mutbot.proposers.base import CATEGORIES
-from testing.packs import applied, proves, view_of
+from testing.packs import applied, proves, sample_files, view_of
 from testing.repos import EXAMPLE, ROOT
 
 FIXTURES = ROOT / "testing" / "fixtures" / "dockerfiles"
@@ -69,11 +69,7 @@ def test_fixture_findings(name: str) -> None:
 
 
 def test_the_pricing_example_only_runs_as_root_and_moves_to_a_user() -> None:
-    files = {
-        str(p.relative_to(EXAMPLE)): p.read_text()
-        for p in Path(EXAMPLE).rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts
-    }
+    files = sample_files(Path(EXAMPLE))
     [finding] = detected(files)
     assert finding.category == "root-user" and "no USER" in finding.why
     [move] = finding.fix

@@ -7,7 +7,7 @@ import pytest
 from mutbot.packs.gunicorn import PACK, UVICORN_WORKER
 from mutbot.packs.model import Finding, Move, Seen
 from mutbot.packs.view import Sandbox, View
-from testing.packs import applied, by_key, proves, sample_view, view_of
+from testing.packs import applied, by_key, proves, sample_files, sample_view, view_of
 
 MIB = 1024 * 1024
 SAMPLES = Path(__file__).resolve().parents[2] / "testing" / "packs"
@@ -32,12 +32,7 @@ FASTAPI = "from fastapi import FastAPI\n\napp = FastAPI()\n"
 
 
 def load(name: str) -> dict[str, str]:
-    folder = SAMPLES / name
-    return {
-        str(p.relative_to(folder)): p.read_text()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != ".mutbot.yml"
-    }
+    return sample_files(SAMPLES / name, config=False)
 
 
 def service(

@@ -7,7 +7,7 @@ import pytest
 from mutbot.packs.hypercorn import PACK, SETTINGS
 from mutbot.packs.model import Finding, Move
 from mutbot.packs.view import Sandbox
-from testing.packs import applied, by_key, proves, view_of
+from testing.packs import applied, by_key, proves, sample_files, view_of
 
 SAMPLE = Path(__file__).resolve().parents[2] / "testing" / "packs" / "hypercorn-cmd"
 BIG = Sandbox(cpus=2, memory=512 * 1024 * 1024)
@@ -15,9 +15,7 @@ REQUIREMENTS = "quart==0.19.6\nhypercorn==0.17.3\n"
 
 
 def sample() -> dict[str, str]:
-    return {
-        str(p.relative_to(SAMPLE)): p.read_text() for p in sorted(SAMPLE.rglob("*")) if p.is_file()
-    }
+    return sample_files(SAMPLE)
 
 
 def with_cmd(cmd: str, **more: str) -> dict[str, str]:

@@ -7,7 +7,7 @@ import pytest
 from mutbot.packs.jvm import PACK, parse
 from mutbot.packs.model import Finding, Seen
 from mutbot.packs.view import Sandbox
-from testing.packs import applied, by_key, proves, view_of
+from testing.packs import applied, by_key, proves, sample_files, view_of
 
 MIB = 1024 * 1024
 SAMPLES = Path(__file__).resolve().parents[2] / "testing" / "packs"
@@ -23,12 +23,7 @@ DEFAULTS: dict[str, tuple[object, bool]] = {
 
 
 def load(name: str) -> dict[str, str]:
-    folder = SAMPLES / name
-    return {
-        str(p.relative_to(folder)): p.read_text()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != ".mutbot.yml"
-    }
+    return sample_files(SAMPLES / name, config=False)
 
 
 def service(start: str, env: str = "", **more: str) -> dict[str, str]:

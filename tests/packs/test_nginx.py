@@ -6,7 +6,7 @@ from mutbot.packs.model import Seen
 from mutbot.packs.nginx import PACK
 from mutbot.packs.nginxconf import parse
 from mutbot.packs.view import Sandbox
-from testing.packs import applied, by_key, proves, view_of
+from testing.packs import applied, by_key, proves, sample_files, view_of
 
 MIB = 1024 * 1024
 SAMPLES = Path(__file__).resolve().parents[2] / "testing" / "packs"
@@ -25,12 +25,7 @@ PROXY = """server {
 
 
 def load(name: str) -> dict[str, str]:
-    folder = SAMPLES / name
-    return {
-        str(p.relative_to(folder)): p.read_text()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != ".mutbot.yml"
-    }
+    return sample_files(SAMPLES / name, config=False)
 
 
 def state(seen: list[Seen]) -> dict[str, tuple[object, bool]]:

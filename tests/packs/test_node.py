@@ -5,7 +5,7 @@ from pathlib import Path
 from mutbot.packs.model import Finding, Seen, apply_edits
 from mutbot.packs.node import PACK
 from mutbot.packs.view import Sandbox
-from testing.packs import by_key, proves, view_of
+from testing.packs import by_key, proves, sample_files, view_of
 
 MIB = 1024 * 1024
 SAMPLES = Path(__file__).resolve().parents[2] / "testing" / "packs"
@@ -18,12 +18,7 @@ SERVER = "require('http').createServer((q, s) => s.end('ok')).listen(3000);\n"
 
 
 def load(name: str) -> dict[str, str]:
-    folder = SAMPLES / name
-    return {
-        str(p.relative_to(folder)): p.read_text()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != ".mutbot.yml"
-    }
+    return sample_files(SAMPLES / name, config=False)
 
 
 def pm2(ecosystem: str, file: str = "ecosystem.config.js", more: str = "") -> dict[str, str]:

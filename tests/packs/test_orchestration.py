@@ -15,14 +15,14 @@ from mutbot.packs.model import Finding, Move
 from mutbot.packs.orchestration import PACK
 from mutbot.packs.orchestration_detect import amount
 from mutbot.packs.view import Sandbox, View
-from testing.packs import applied, by_key, proves, view_of
+from testing.packs import applied, by_key, proves, sample_files, view_of
 from testing.repos import ROOT
 
 SAMPLE = ROOT / "testing" / "packs" / "k8s-compose"
 
 
 def sample() -> dict[str, str]:
-    return {str(p.relative_to(SAMPLE)): p.read_text() for p in SAMPLE.rglob("*") if p.is_file()}
+    return sample_files(SAMPLE)
 
 
 def findings(view: View) -> list[Finding]:

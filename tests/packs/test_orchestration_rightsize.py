@@ -13,14 +13,14 @@ from mutbot.packs.model import Finding
 from mutbot.packs.orchestration import PACK
 from mutbot.packs.orchestration_rightsize import target_mib, written_as
 from mutbot.packs.view import View
-from testing.packs import applied, proves, view_of
+from testing.packs import applied, proves, sample_files, view_of
 from testing.repos import ROOT
 
 SAMPLE = ROOT / "testing" / "packs" / "k8s-compose"
 
 
 def sample() -> dict[str, str]:
-    return {str(p.relative_to(SAMPLE)): p.read_text() for p in SAMPLE.rglob("*") if p.is_file()}
+    return sample_files(SAMPLE)
 
 
 def measured(files: dict[str, str], peak_mb: float | None) -> View:

@@ -7,16 +7,14 @@ import pytest
 from mutbot.packs.model import Finding, Move
 from mutbot.packs.uwsgi import PACK, SETTINGS
 from mutbot.packs.view import Sandbox
-from testing.packs import applied, by_key, proves, view_of
+from testing.packs import applied, by_key, proves, sample_files, view_of
 
 SAMPLE = Path(__file__).resolve().parents[2] / "testing" / "packs" / "uwsgi-ini"
 BIG = Sandbox(cpus=2, memory=512 * 1024 * 1024)
 
 
 def sample() -> dict[str, str]:
-    return {
-        str(p.relative_to(SAMPLE)): p.read_text() for p in sorted(SAMPLE.rglob("*")) if p.is_file()
-    }
+    return sample_files(SAMPLE)
 
 
 def with_cmd(cmd: str, **more: str) -> dict[str, str]:

@@ -7,16 +7,14 @@ import pytest
 from mutbot.packs.model import Finding, Move
 from mutbot.packs.view import Sandbox
 from mutbot.packs.webapps import PACK, SETTINGS, claims
-from testing.packs import applied, by_key, proves, view_of
+from testing.packs import applied, by_key, proves, sample_files, view_of
 
 SAMPLE = Path(__file__).resolve().parents[2] / "testing" / "packs" / "django-prod"
 HEAD = "FROM python:3.12-slim\nWORKDIR /app\n"
 
 
 def sample() -> dict[str, str]:
-    return {
-        str(p.relative_to(SAMPLE)): p.read_text() for p in sorted(SAMPLE.rglob("*")) if p.is_file()
-    }
+    return sample_files(SAMPLE)
 
 
 def checked(
