@@ -1,7 +1,8 @@
 """How often does mutbot call an identical copy of the baseline "better"? (goal: at most 1%)
 
-Each comparison is a full `mutbot run` on the bundled example whose only candidate adds a
-comment to config/server.ini — the same service, measured against the baseline exactly as a
+Each comparison is a full `mutbot run` on the bundled example whose only candidate writes
+`log_requests = yes` for `true` in config/server.ini (configparser reads both as True): the
+same service, measured against the baseline exactly as a
 real candidate would be (fresh containers, paired trials, random order, the judge). Prints the
 share wrongly proposed and the pair-to-pair spread seen.
 
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from scipy.stats import binomtest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -32,13 +34,16 @@ SAME = """\
 diff --git a/config/server.ini b/config/server.ini
 --- a/config/server.ini
 +++ b/config/server.ini
-@@ -1,4 +1,5 @@
- [server]
-+# (a comment: this copy behaves exactly like the baseline)
- # Worker threads. 1 = plain single-threaded HTTPServer.
- threads = 1
+@@ -4,7 +4,7 @@ threads = 1
  # Entries in the in-memory LRU of computed prices. 0 = no cache.
-"""
+ cache_size = 0
+ # Log every request to stderr.
+-log_requests = true
++log_requests = yes
+ # Simulated downstream (database) wait per uncached price, in ms.
+ # This models the environment; it is not a tuning knob.
+ downstream_ms = 20
+"""  # configparser's getboolean reads both as True: the same service, a change the guard accepts
 
 
 def main() -> int:
@@ -49,6 +54,7 @@ def main() -> int:
     parser.add_argument("--duration", type=parse_duration, default=1.0)
     parser.add_argument("--warmup", type=parse_duration, default=0.5)
     parser.add_argument("--primary", default="latency_p95_ms")
+    parser.add_argument("--aa-pairs", type=int, default=0, help="A/A pairs spread through each run")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="mutbot-aa-") as tmp:
@@ -59,7 +65,7 @@ def main() -> int:
                 "duration: 3s": f"duration: {args.duration}s",
                 "warmup: 1s": f"warmup: {args.warmup}s",
                 "alpha: 0.01": f"alpha: {args.alpha}",
-                "aa_pairs: 3 ": "aa_pairs: 0 ",
+                "aa_pairs: 3 ": f"aa_pairs: {args.aa_pairs} ",
                 "confirm_top: 2": "confirm_top: 1",
                 "  pairs: 8 ": f"  pairs: {args.pairs} ",
                 "primary: latency_p95_ms": f"primary: {args.primary}",
@@ -89,6 +95,9 @@ def main() -> int:
             )
             cand = result.candidates[0]
             verdicts.append(cand.verdict)
+            if args.primary not in cand.comparisons:
+                print(f"comparison {i + 1:>3}: {cand.verdict} at {cand.stage}: {cand.reason}")
+                continue
             comp = cand.comparisons[args.primary]
             significant += comp.p_value <= args.alpha
             d = deltas(cand.pairs, args.primary)
@@ -102,19 +111,22 @@ def main() -> int:
 
     wrong = verdicts.count("propose") + verdicts.count("needs-review")
     n = len(verdicts)
-    upper = 1 - (0.05 ** (1 / n)) if wrong == 0 else float("nan")  # one-sided 95% bound
+    # one-sided 95% Clopper-Pearson bound on the rate of a false "better"
+    upper = binomtest(wrong, n).proportion_ci(confidence_level=0.90, method="exact").high
     print()
     print(f"primary             {args.primary}")
     print(f"comparisons         {n} x {args.pairs} pairs ({args.warmup:g}s + {args.duration:g}s)")
-    print(f"alpha               {args.alpha:g}")
+    print(f"alpha               {args.alpha:g}; A/A pairs per run {args.aa_pairs}")
+    print(f"called better       {wrong} of {n} ({wrong / n:.1%}); 95% upper bound {upper:.1%}")
     print(
-        f"called better       {wrong} of {n} ({wrong / n:.1%})"
-        + (f"; 95% upper bound {upper:.1%}" if wrong == 0 else "")
+        "verdicts            "
+        + ", ".join(f"{v} {verdicts.count(v)}" for v in sorted(set(verdicts)))
     )
-    print(
-        f"pair spread (sd d)  median {np.median(spreads):.3f}, "
-        f"range {min(spreads):.3f}-{max(spreads):.3f}"
-    )
+    if spreads:
+        print(
+            f"pair spread (sd d)  median {np.median(spreads):.3f}, "
+            f"range {min(spreads):.3f}-{max(spreads):.3f}"
+        )
     print(f"wall time           {time.monotonic() - started:.0f} s")
     return 0
 

@@ -19,7 +19,10 @@ TOP_KEYS = (
     "version, targets, protected, sandbox, tests, load, objective, cost, policy, judge, "
     "propose, llm, production"
 )
-LOAD_KEYS = "locustfile, users, spawn_rate, duration, warmup, arrival_rate"
+LOAD_KEYS = (
+    "locustfile, users, spawn_rate, duration, warmup, arrival_rate, warmup_requests, "
+    "min_requests, max_duration, fraction"
+)
 SANDBOX_KEYS = (
     "dockerfile, context, build, command, entrypoint, env, throwaway_env, local_command, port, "
     "health, cpus, memory, startup_timeout, build_timeout, network, services, reset, compose, "
@@ -147,11 +150,17 @@ def test_minimal_file_fills_defaults(tmp_path: Path) -> None:
     assert (config.tests.command, config.tests.timeout) == (None, 120.0)
     load = config.load
     assert (load.users, load.spawn_rate, load.duration, load.warmup, load.arrival_rate) == (
-        20,
+        None,  # neither users nor a rate: calibrated (test_calibrate.py)
         20.0,
-        20.0,
-        5.0,
         None,
+        None,
+        None,
+    )
+    assert (load.warmup_requests, load.min_requests, load.max_duration, load.fraction) == (
+        None,
+        None,
+        20.0,
+        0.5,
     )
     assert config.objective.primary == "latency_p95_ms"
     assert config.objective.limits() == {

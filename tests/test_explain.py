@@ -72,7 +72,7 @@ def test_explain_judges_memory_by_the_ceiling_the_run_had() -> None:
     capped = result.model_copy(update={"objective": {**result.objective, "memory_ceiling": 0.8}})
     lines, same = explain(capped, forged)
     assert not same
-    assert "guardrails: peak memory 240 MiB, above 80% of the 256 MiB limit (205 MiB)" in lines
+    assert "vetoes: peak memory 240 MiB, above 80% of the 256 MiB limit (205 MiB)" in lines
 
 
 def test_find_by_slug_title_or_fingerprint() -> None:

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import pytest
 import yaml
 
+from mutbot.calibrate import fixed_plan
 from mutbot.cli import main
 from mutbot.config import Config, Load, load_config
 from mutbot.errors import ConfigError
@@ -41,6 +42,10 @@ def test_bundled_example(tmp_path: Path) -> None:
     assert "url.path == '/healthz' in do_GET in app.py:135" in text
     assert config.load.locustfile == "loadtest/locustfile.py"
     assert config.tests.command == "python -m unittest discover -s tests"
+    # no users, rate nor seconds: each run calibrates its load, windows sized by requests
+    given = config.load
+    assert (given.users, given.arrival_rate, given.duration, given.warmup) == (None,) * 4
+    assert "  # Neither users nor arrival_rate: each run measures the baseline's capacity" in text
 
 
 def test_empty_repository_still_loads(tmp_path: Path) -> None:
@@ -398,7 +403,8 @@ def test_the_written_locustfile_runs(tmp_path: Path) -> None:
     server = LocalServer(Paths)
     server.start()
     try:
-        load = Load(locustfile="x", users=2, duration=1.0, warmup=0.2)
+        load = fixed_plan(Load(locustfile="x", users=2, duration=1.0, warmup=0.2), "")
+        assert load is not None
         run = drive(
             server.url, written.locustfile, load, tmp_path / "out.json", tmp_path / "log", None
         )

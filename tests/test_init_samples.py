@@ -216,3 +216,47 @@ def test_go_with_the_address_in_cmd(tmp_path: Path, capsys: pytest.CaptureFixtur
     # /v1/accounts/ takes an id; /v1/transfers needs a query parameter (openapi.yaml)
     assert requests(written.locustfile) == ["/v1/accounts", "/v1/stats", "/healthz"]
     validates(tmp_path / "ledger-go", capsys)
+
+
+def test_flask_under_gunicorn_with_a_conf_file_and_kubernetes_limits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    written, text, config = initialised(tmp_path, "gunicorn-sync")
+    sandbox = config.sandbox
+    assert "# The service: container `web` of Deployment inventory (k8s/deployment.yaml)" in text
+    assert config.targets == [
+        "Dockerfile",
+        "docker-entrypoint.sh",
+        "gunicorn.conf.py",
+        "requirements.txt",
+    ]
+    assert sandbox.command is None and sandbox.entrypoint is None  # the image's ENTRYPOINT runs
+    assert sandbox.port == 8000
+    assert said(text, "port:") == "gunicorn --bind 0.0.0.0:8000 in docker-entrypoint.sh:5"
+    assert sandbox.health == "/healthz"
+    assert said(text, "health:") == "HEALTHCHECK asks /healthz in Dockerfile:12"
+    assert (sandbox.cpus, sandbox.memory) == (1.0, 512 * 1024**2)
+    assert said(text, "memory:") == "limits.memory 512Mi in k8s/deployment.yaml:31"
+    assert config.tests.command == "python -m unittest discover -s tests"
+    assert written.locustfile is None  # it has one
+    assert config.load.locustfile == "loadtest/locustfile.py"
+    validates(tmp_path / "gunicorn-sync", capsys)
+
+
+def test_starlette_under_uvicorn_from_the_image_cmd(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    written, text, config = initialised(tmp_path, "asgi-uvicorn")
+    sandbox = config.sandbox
+    assert "# The service: compose service `api` (docker-compose.yml)" in text
+    assert config.targets == ["Dockerfile", "requirements.txt"]
+    assert sandbox.command is None  # the image's CMD runs
+    assert sandbox.env == {"RATES_BASE": "EUR"}
+    assert sandbox.port == 8080 and said(text, "port:") == "uvicorn --port 8080 in Dockerfile:12"
+    assert sandbox.health == "/health"
+    assert said(text, "health:") == "healthcheck asks /health in docker-compose.yml:9"
+    assert (sandbox.cpus, sandbox.memory) == (1.0, 256 * 1024**2)
+    assert said(text, "cpus:") == "cpus 1 in docker-compose.yml:14"
+    assert config.tests.command == "python -m unittest discover -s tests"
+    assert written.locustfile is None
+    validates(tmp_path / "asgi-uvicorn", capsys)

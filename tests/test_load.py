@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from mutbot.calibrate import fixed_plan
 from mutbot.config import Load
 from mutbot.errors import LoadError
 from mutbot.load import drive, runner_path
@@ -28,7 +29,8 @@ def test_the_runner_ships_with_the_package() -> None:
 def test_a_broken_locustfile_is_a_load_error_with_its_reason(tmp_path: Path) -> None:
     locustfile = tmp_path / "locustfile.py"
     locustfile.write_text("from locust import HttpUser\n")  # no concrete user class
-    load = Load.model_validate({"locustfile": "locustfile.py", "duration": 1, "warmup": 0})
+    load = fixed_plan(Load(locustfile="locustfile.py", users=1, duration=1, warmup=0), "")
+    assert load is not None
     with pytest.raises(LoadError) as info:
         drive(
             "http://127.0.0.1:9",

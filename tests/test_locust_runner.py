@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from testing.serial_server import serial_server
+
 RUNNER = Path(__file__).resolve().parents[1] / "sandbox" / "locust_runner.py"
 
 LOCUSTFILE = """
@@ -206,3 +208,119 @@ def test_open_loop_counts_coordinated_omission(tmp_path: Path, server_url: str) 
     closed_window = in_window(closed)
     assert len(closed_window) >= 4
     assert SLOW_S * 1000 * 0.95 < statistics.median(r[1] for r in closed_window) < 300
+
+
+@pytest.fixture()
+def serial_url() -> Iterator[str]:
+    """One request at a time, 10 ms each: a capacity of at most ~100 requests/s."""
+    with serial_server() as url:
+        yield url
+
+
+def completions_before(data: dict[str, Any], epoch: float) -> int:
+    return sum(1 for r in data["requests"] if r[0] + r[1] / 1000 <= epoch + 1e-6)
+
+
+def test_the_window_opens_once_the_warmup_requests_have_completed(
+    tmp_path: Path, serial_url: str
+) -> None:
+    lf = ONE_PATH.format(path="/ok")
+    proc, out = run_runner(
+        tmp_path, serial_url, lf, "--warmup-requests", "150", "--max-warmup", "10",
+        users="2", warmup="0.2", duration="1",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(out.read_text())
+    waited = data["window_start"] - data["t0"]
+    assert 0.8 < waited < 5, waited  # 150 requests at ~100/s, not the 0.2 s floor
+    assert data["warmup_requests"] == 150 and data["warmup_capped"] is False
+    # it opened on the completion of the 150th request (latencies are rounded to 1 µs)
+    assert completions_before(data, data["window_start"]) in (150, 151)
+    assert abs(data["window_end"] - data["window_start"] - 1.0) < 0.01
+
+
+def test_a_closed_loop_window_extends_until_it_holds_min_requests(
+    tmp_path: Path, serial_url: str
+) -> None:
+    lf = ONE_PATH.format(path="/ok")
+    proc, out = run_runner(
+        tmp_path, serial_url, lf, "--min-requests", "250", "--max-duration", "15",
+        users="2", warmup="0.2", duration="1",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(out.read_text())
+    length = data["window_end"] - data["window_start"]
+    assert 1.5 < length < 10, length  # ~2.5 s at ~100 requests/s
+    assert data["capped"] is False and data["min_requests"] == 250
+    assert data["window_requests"] == len(in_window(data)) >= 250
+    # it ended on the completion of the 250th request that started inside it
+    inside = sorted(r[0] + r[1] / 1000 for r in in_window(data))
+    assert abs(inside[249] - data["window_end"]) < 0.005
+
+
+@pytest.mark.slow
+def test_a_window_stops_at_max_duration_and_says_so(tmp_path: Path, serial_url: str) -> None:
+    lf = ONE_PATH.format(path="/ok")
+    proc, out = run_runner(
+        tmp_path, serial_url, lf, "--min-requests", "1000000", "--max-duration", "2.5",
+        "--warmup-requests", "1000000", "--max-warmup", "1",
+        users="2", warmup="0.2", duration="1",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(out.read_text())
+    assert abs(data["window_start"] - data["t0"] - 1.0) < 0.01  # the warm-up's cap
+    assert abs(data["window_end"] - data["window_start"] - 2.5) < 0.01
+    assert data["warmup_capped"] is True and data["capped"] is True
+    assert 0 < data["window_requests"] < 1_000_000
+
+
+def test_an_open_loop_window_is_sized_up_front_from_min_requests(
+    tmp_path: Path, server_url: str
+) -> None:
+    lf = ONE_PATH.format(path="/ok")
+    proc, out = run_runner(
+        tmp_path, server_url, lf, "--arrival-rate", "100", "--min-requests", "200",
+        "--max-duration", "10", users="5", warmup="0.2", duration="1",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(out.read_text())
+    assert abs(data["window_end"] - data["window_start"] - 2.0) < 1e-6  # 200 / 100 req/s
+    assert abs(data["scheduled_in_window"] - 200) <= 1 and data["capped"] is False
+
+
+def test_no_wait_replaces_the_locustfiles_think_time(tmp_path: Path, server_url: str) -> None:
+    slow_thinker = ONE_PATH.format(path="/ok").replace("constant(0)", "constant(5)")
+    proc, out = run_runner(
+        tmp_path, server_url, slow_thinker, "--no-wait", users="1", warmup="0", duration="1"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert len(in_window(json.loads(out.read_text()))) > 20  # not one request per 5 s
+
+
+def _client_time_waits(server_port: int) -> int:
+    """TIME_WAIT sockets whose remote end is the server: the load generator's closed ones."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            remote, state = fields[2], fields[3]
+            if state == "06" and int(remote.rsplit(":", 1)[1], 16) == server_port:
+                count += 1
+    return count
+
+
+def test_client_connections_close_without_leaving_time_wait(tmp_path: Path) -> None:
+    """A server that closes every connection: the load generator resets its side, so a trial
+    leaves no TIME_WAIT sockets to slow the next trial's connects (gunicorn's sync workers)."""
+    with serial_server() as url:
+        port = int(url.rsplit(":", 1)[1])
+        lf = ONE_PATH.format(path="/ok")
+        proc, out = run_runner(tmp_path, url, lf, users="4", warmup="0.2", duration="1")
+        assert proc.returncode == 0, proc.stderr
+        data = json.loads(out.read_text())
+        assert len(data["requests"]) > 20 and all(r[2] for r in data["requests"])
+        assert _client_time_waits(port) == 0

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 
+from mutbot.ranking import ranking_rows
 from mutbot.report import (
     change,
     code_span,
@@ -16,7 +17,6 @@ from mutbot.report import (
     headline,
     memory_ceiling,
     memory_cost,
-    ranking_rows,
     render_pr,
 )
 from testing.defusing import hostile_candidate, hostile_text, live, outside_fences
@@ -59,7 +59,7 @@ def test_pr_states_the_method_the_verdict_and_why() -> None:
     assert "- **Confidence:** 0.999 (1 − adjusted p); alpha 0.01." in body
     assert "- **Minimum effect:** the CI had to clear 5.0% (judge.min_effect)." in body
     assert "risk 2.00 (< 5.0: ok)" in body and "complexity 1.00 (< 8.0: ok)" in body
-    assert "error rate +0.10 pp, throughput 10%" in body
+    assert "  - cleared: throughput ±0.0%, at worst ±0.0% (90% bound; limit +10.0%)\n" in body
     assert "(1.0 vCPU, 256m) $32.50 a month on both sides" in body
     assert "the proposer's own risk estimate 2.0/10" in body
     assert "At commit `0123456789ab`:" in body
@@ -73,7 +73,10 @@ def test_pr_reports_the_noise_block_when_there_was_one() -> None:
     cand = candidate("use-4-workers")
     noise = Noise(metric="latency_p95_ms", pairs=pairs(1.0, n=4), spread=0.0123)
     body = render_pr(cand, run([cand], [cand.slug], noise=noise))
-    assert "an A/A block of 4 pairs (baseline against itself) disagreed by 0.012" in body
+    assert (
+        "4 A/A pairs (the baseline against itself), spread through the run, disagreed by "
+        "0.012 (robust sd of the ln ratio of latency_p95_ms)"
+    ) in body
 
 
 def test_pr_says_what_the_change_costs_in_memory_against_the_limit() -> None:
@@ -94,9 +97,7 @@ def test_pr_says_what_the_change_costs_in_memory_against_the_limit() -> None:
     assert "peak memory above" not in body  # a run from before the ceiling
     capped = result.model_copy(update={"objective": {**result.objective, "memory_ceiling": 0.8}})
     assert memory_ceiling(capped) == "80%"
-    assert "cost per million requests (measured use) 10%, peak memory above 80% of the memory " in (
-        render_pr(cand, capped)
-    )
+    assert "  - peak memory above 80% of the memory limit vetoes\n" in render_pr(cand, capped)
     assert "- **Memory:**" not in pr()  # not measured: nothing to say
     assert memory_cost(cand, result.model_copy(update={"limits": {}})) == (
         "peak 81 → 140 MiB (+59 MiB)"
@@ -174,7 +175,7 @@ def test_ranking_rows_proposed_by_rank_then_review_then_rejected() -> None:
         ("-", "Delta", "reject (policy)"),
     ]
     assert rows[0][3] == headline(best, result)
-    assert rows[3][3].startswith("not shown better: p95 latency")
+    assert rows[3][3].startswith("not better by the minimum effect: p95 latency")
     assert rows[2][3].endswith("needs review: risk 6.00 (limit 5)")
 
 

@@ -34,18 +34,32 @@ class Tests(Section):
 
 
 class Load(Section):
-    locustfile: str
-    users: int = Field(20, ge=1, le=10_000)
-    spawn_rate: float = Field(20.0, gt=0, le=10_000)
-    duration: Duration = 20.0
-    warmup: Duration = 5.0
-    arrival_rate: float | None = Field(None, gt=0)  # requests/s: open-loop load; None: closed
+    """Neither users nor arrival_rate: calibrated (docs/config.md#load, mutbot.calibrate).
+    Seconds left unwritten (null) are sized by request counts instead."""
 
-    @field_validator("duration")
+    locustfile: str
+    users: int | None = Field(None, ge=1, le=10_000)  # closed loop of this many users
+    spawn_rate: float = Field(20.0, gt=0, le=10_000)
+    duration: Duration | None = None  # null: at least 5 s and until min_requests
+    warmup: Duration | None = None  # null: at least 1 s and until warmup_requests
+    arrival_rate: float | None = Field(None, gt=0)  # requests/s: open-loop load; None: closed
+    warmup_requests: int | None = Field(None, ge=0, le=1_000_000)  # null: 200 (0 with warmup)
+    min_requests: int | None = Field(None, ge=0, le=10_000_000)  # null: from objective.primary
+    max_duration: Duration = 20.0  # a window never runs longer (nor shorter than duration)
+    fraction: Percent = 0.5  # calibrated: open-loop rate as a share of the measured capacity
+
+    @field_validator("duration", "max_duration")
     @classmethod
-    def _positive(cls, value: float) -> float:
-        if value <= 0:
+    def _positive(cls, value: float | None) -> float | None:
+        if value is not None and value <= 0:
             raise ValueError("expected a duration above zero")
+        return value
+
+    @field_validator("fraction")
+    @classmethod
+    def _share(cls, value: float) -> float:
+        if value <= 0:  # parse_fraction already refuses 1 and more: saturation
+            raise ValueError("expected a share of the capacity above 0, e.g. 0.5 or 50%")
         return value
 
 
@@ -124,6 +138,9 @@ class Judge(Section):
     confirm_top: int = Field(3, ge=1, le=50)
     aa_pairs: int = Field(4, ge=0, le=200)
     max_reruns: int = Field(2, ge=0, le=20)
+    # a guardrail is cleared when its regression's one-sided bound at this level is inside the
+    # limit; it convicts only at `alpha`. In between: undecided, and the verdict inconclusive.
+    guardrail_alpha: float = Field(0.10, gt=0, lt=0.5)
     gates: Gates = Field(default_factory=Gates)
 
     @model_validator(mode="after")

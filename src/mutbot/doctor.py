@@ -15,7 +15,8 @@ from pathlib import Path
 
 from mutbot import backends, probe, reaper, statedir
 from mutbot.backends.base import Artifact, Instance
-from mutbot.config import Config, Load
+from mutbot.calibrate import calibrated_plan, fixed_plan, ramp_plan, read_ramp
+from mutbot.config import Config
 from mutbot.diagnose import LIKELY_HEALTH, Evidence, Setup, diagnose
 from mutbot.errors import (
     BaselineError,
@@ -300,13 +301,10 @@ def _unhealthy(instance: Instance, failure: StageFailure, log: Path, config: Con
 
 def _load(ctx: Context, instance: Instance, locustfile: Path, log: Path) -> str:
     config = ctx.config
-    load = Load.model_validate(
-        {
-            **config.load.model_dump(),
-            "duration": LOAD_SECONDS,
-            "warmup": 0.0,
-        }
-    )
+    primary = config.objective.primary
+    fixed = fixed_plan(config.load, primary)
+    # The config's users or rate for ten seconds; or the ramp a run would calibrate with.
+    load = ramp_plan() if fixed is None else fixed.lasting(LOAD_SECONDS)
     raw = ctx.run_dir / "raw" / "baseline.json"
     raw.parent.mkdir(parents=True, exist_ok=True)
     locust_log = ctx.run_dir / "logs" / "baseline.locust.log"
@@ -331,10 +329,14 @@ def _load(ctx: Context, instance: Instance, locustfile: Path, log: Path) -> str:
         reason = f"{failed} of {requests} requests failed" if requests else "no request was made"
         evidence = Evidence("load", reason, requests=requests, failed=failed, errors=errors)
         raise _Stop(evidence, LoadError.exit_code, locust_log)
-    return (
-        f"{requests} requests in {LOAD_SECONDS:g}s, p95 {metrics['latency_p95_ms']:.0f} ms, "
+    said = (
+        f"{requests} requests in {load.duration:g}s, p95 {metrics['latency_p95_ms']:.0f} ms, "
         f"{failed} failed"
     )
+    if fixed is not None:
+        return said
+    plan = calibrated_plan(config.load, primary, read_ramp(run), load.duration)
+    return f"{said}; {plan.chosen}"
 
 
 def _diagnose(out: _Checklist, setup: Setup, stop: _Stop) -> None:

@@ -1,5 +1,6 @@
-"""From prepared candidates to verdicts: the A/A noise block, screening, a fresh confirmation
-block for the most promising, Holm's correction across them, then the judge and its gates."""
+"""From prepared candidates to verdicts: screening ranks, a fresh confirmation block for the
+most promising, A/A pairs spread through both, Holm's correction across the confirmed, then the
+judge and its gates."""
 
 from __future__ import annotations
 
@@ -9,20 +10,12 @@ from dataclasses import replace
 
 from mutbot.config import Config
 from mutbot.errors import StageFailure
-from mutbot.judge import (
-    Headroom,
-    Outcome,
-    Settings,
-    compare,
-    judge,
-    noise_spread,
-    scored,
-    screen,
-    settings_for,
-)
+from mutbot.guardrails import Headroom
+from mutbot.judge import Outcome, Settings, compare, judge, scored, screen, settings_for
 from mutbot.measure import block
+from mutbot.noise import NoiseSchedule
 from mutbot.pipeline import Context, Subject, recorded
-from mutbot.results import Noise
+from mutbot.results import Noise, is_final
 from mutbot.stats import holm
 
 
@@ -32,37 +25,50 @@ def settings(config: Config) -> Settings:
     return settings_for(config.objective.primary, config.judge, config.objective.limits(), headroom)
 
 
+def schedule(ctx: Context, baseline: Subject, rng: random.Random) -> NoiseSchedule:
+    return NoiseSchedule(ctx, baseline, rng, ctx.config.judge.aa_pairs)
+
+
 def evaluate(
-    ctx: Context,
-    baseline: Subject,
-    subjects: list[Subject],
-    rng: random.Random,
-    noise: Noise | None = None,
+    ctx: Context, baseline: Subject, subjects: list[Subject], noise: NoiseSchedule
 ) -> tuple[Noise | None, dict[str, Outcome]]:
-    """`noise`: an A/A block already measured in this run (before proposing), if any."""
+    """`noise`: the run's A/A schedule (perhaps with a pair measured before proposing)."""
     rules = settings(ctx.config)
+    judge_rules = ctx.config.judge
     alive = [s for s in subjects if not s.failure]
-    if noise is None and alive and ctx.config.judge.aa_pairs:
-        noise = measure_noise(ctx, baseline, rng)
-    confirmed = _screen(ctx, baseline, alive, rules, rng)
+    screened = len(alive) > judge_rules.confirm_top
+    confirmed_count = min(len(alive), judge_rules.confirm_top)
+    noise.plan(
+        (judge_rules.screen_pairs * len(alive) if screened else 0)
+        + judge_rules.pairs * confirmed_count
+    )
+    if not noise.pairs and alive:
+        noise.measure("before the first candidate pair")
+    confirmed = _screen(ctx, baseline, alive, rules, noise) if screened else alive
     for subject in confirmed:
         with recorded(subject, "confirm", ctx.reporter):
-            subject.pairs = block(ctx, baseline, subject, ctx.config.judge.pairs, "confirm", rng)
+            subject.pairs = block(
+                ctx, baseline, subject, judge_rules.pairs, "confirm", noise.rng, noise.tick
+            )
+    if alive:
+        noise.finish()
     measured = [s for s in confirmed if not s.failure]
     p_values = [compare(s.pairs, rules.primary, rules.alpha).p_value for s in measured]
     p_values = [1.0 if math.isnan(p) else p for p in p_values]  # unmeasurable: no evidence
     adjusted = dict(zip((s.slug for s in measured), holm(p_values), strict=True))
+    result = noise.result()
     decisions = {}
     for subject in subjects:
         if subject.failure:
             failure = subject.failure
-            decisions[subject.slug] = Outcome("reject", failure.stage, failure.reason)
+            final = is_final("reject", failure.stage)
+            decisions[subject.slug] = Outcome("reject", failure.stage, failure.reason, final=final)
             continue
         outcome = decisions[subject.slug] = _judge(
-            subject, own(rules, subject), adjusted[subject.slug], noise
+            subject, own(rules, subject), adjusted[subject.slug], result
         )
         ctx.reporter.stage(subject.slug, f"{outcome.verdict}: {outcome.reason}")
-    return noise, decisions
+    return result, decisions
 
 
 def own(rules: Settings, subject: Subject) -> Settings:
@@ -85,34 +91,32 @@ def _judge(subject: Subject, rules: Settings, p_adjusted: float, noise: Noise | 
     )
 
 
-def measure_noise(ctx: Context, baseline: Subject, rng: random.Random) -> Noise:
-    """The baseline against itself: how far two identical sides of a pair disagree here."""
-    twin = replace(baseline, slug="a-a-noise", stages=[], pairs=[], invalid=[])
-    ctx.reporter.stage(twin.slug, "A/A block")
-    pairs = block(ctx, baseline, twin, ctx.config.judge.aa_pairs, "aa", rng)
-    primary = ctx.config.objective.primary
-    spread = noise_spread(pairs, primary)
-    ctx.reporter.stage(twin.slug, f"spread of ln ratio {spread:.3f}")
-    return Noise(metric=primary, pairs=pairs, spread=spread)
-
-
 def _screen(
-    ctx: Context, baseline: Subject, alive: list[Subject], rules: Settings, rng: random.Random
+    ctx: Context,
+    baseline: Subject,
+    alive: list[Subject],
+    rules: Settings,
+    noise: NoiseSchedule,
 ) -> list[Subject]:
-    """With more candidates than confirmation slots, a short block picks the most promising."""
+    """With more candidates than confirmation slots, a short block ranks them; it never vetoes
+    on a point estimate (only a measured failure, such as a crash, stops a candidate here)."""
     top = ctx.config.judge.confirm_top
-    if len(alive) <= top:
-        return alive
     estimates = {}
     for subject in alive:
         with recorded(subject, "screen", ctx.reporter):
             subject.screening = block(
-                ctx, baseline, subject, ctx.config.judge.screen_pairs, "screen", rng
+                ctx,
+                baseline,
+                subject,
+                ctx.config.judge.screen_pairs,
+                "screen",
+                noise.rng,
+                noise.tick,
             )
-            advance, reason, estimate = screen(subject.screening, own(rules, subject))
-            if not advance:
-                raise StageFailure("screen", reason)
-            estimates[subject.slug] = (estimate, reason)
+            try:
+                estimates[subject.slug] = screen(subject.screening, own(rules, subject))
+            except ValueError as exc:
+                raise StageFailure("screen", str(exc)) from None
     ranked = sorted((s for s in alive if not s.failure), key=lambda s: -estimates[s.slug][0])
     for subject in ranked[top:]:
         reason = f"{estimates[subject.slug][1]}, not among the {top} best to confirm"

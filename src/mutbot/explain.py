@@ -8,17 +8,11 @@ from dataclasses import replace
 from pydantic import ValidationError
 
 from mutbot.config import Judge
-from mutbot.judge import (
-    Headroom,
-    Settings,
-    compare,
-    deltas,
-    judge,
-    noise_spread,
-    scored,
-    settings_for,
-)
+from mutbot.guardrails import Headroom
+from mutbot.judge import Settings, compare, judge, noise_spread, scored, settings_for
+from mutbot.metric_math import deltas
 from mutbot.metrics import METRICS
+from mutbot.noise_rules import plain_spread
 from mutbot.report import change, fmt, interval, p_text
 from mutbot.results import CandidateResult, RunResult
 from mutbot.risk import assess_complexity, assess_risk
@@ -142,6 +136,12 @@ def explain(run: RunResult, cand: CandidateResult) -> tuple[list[str], bool]:
             f"{fmt(primary, pair.baseline.metrics[primary]):>10}"
             f"{fmt(primary, pair.candidate.metrics[primary]):>12}{d:>+9.3f}"
         )
+        lines += [f"        re-measured: {why}" for why in pair.remeasured]
+        lines += [
+            f"        {t.side} trial: {t.started_busy}"
+            for t in (pair.baseline, pair.candidate)
+            if t.started_busy
+        ]
     comp = compare(cand.pairs, primary, rules.alpha)
     lines.append(
         f"Hodges–Lehmann {change(primary, comp.change)}, {1 - rules.alpha:.0%} CI "
@@ -154,19 +154,28 @@ def explain(run: RunResult, cand: CandidateResult) -> tuple[list[str], bool]:
     lines.append(f"Holm across {len(confirmed)} confirmed candidate(s): p = {p_text(p_adj)}")
     spread = None
     if run.noise:
+        lines += _noise_lines(run, primary)
         spread = noise_spread(run.noise.pairs, primary)
-        lines.append(f"A/A spread (sd of d over {len(run.noise.pairs)} pairs): {spread:.3f}")
     risk, complexity = assess_risk(cand.diff, cand.risk), assess_complexity(cand.diff)
     rules = _own(rules, cand)
     outcome = judge(cand.pairs, rules, p_adj, spread, scored(risk), scored(complexity))
     j = outcome.judgement
     assert j is not None  # the judge always explains itself
     lines.append(f"minimum effect {j.min_effect:.1%} ({j.min_effect_source})")
-    lines.append("guardrails: " + ("; ".join(j.vetoes) if j.vetoes else "none broken"))
+    if j.noise_floor is not None:
+        lines.append(f"noise floor: {j.noise_floor:.1%} (the smallest effect this run resolves)")
+    lines.append(
+        f"guardrails (convicted at alpha {rules.alpha:g}, cleared at {rules.clear_alpha:g}):"
+    )
+    lines += [f"  {c.status:<9} {c.text}" for c in j.guardrails] or ["  none measured"]
+    if j.vetoes:
+        lines.append("vetoes: " + "; ".join(j.vetoes))
     lines.append(
         "gates: "
         + ", ".join(f"{g.name} {g.value:.2f} {'ok' if g.ok else 'FAILED'}" for g in j.gates)
     )
+    if j.settle:
+        lines.append(f"to settle it: {j.settle}")
     lines.append(f"recomputed: {outcome.verdict} — {outcome.reason}")
     same = (outcome.verdict, outcome.stage, outcome.reason) == (
         cand.verdict,
@@ -175,3 +184,20 @@ def explain(run: RunResult, cand: CandidateResult) -> tuple[list[str], bool]:
     )
     lines.append("matches the recorded verdict" if same else "DIFFERS from the recorded verdict")
     return lines, same
+
+
+def _noise_lines(run: RunResult, primary: str) -> list[str]:
+    """The A/A pairs, when each was measured, and the spread the judge used."""
+    assert run.noise is not None
+    pairs = run.noise.pairs
+    d = [float(x) for x in deltas(pairs, primary)]
+    lines = [f"\nA/A pairs (the baseline against itself), {METRICS[primary].label}:"]
+    for i, (pair, value) in enumerate(zip(pairs, d, strict=True)):
+        where = run.noise.placed[i] if i < len(run.noise.placed) else ""
+        lines.append(f"  {pair.index + 1:>4}  d {value:>+7.3f}  {where}")
+        lines += [f"        re-measured: {why}" for why in pair.remeasured]
+    lines.append(
+        f"A/A spread: robust {noise_spread(pairs, primary):.3f} (1.4826 x MAD), "
+        f"plain sd {plain_spread(d):.3f}, over {len(pairs)} pairs"
+    )
+    return lines

@@ -1,43 +1,23 @@
-"""The statistical judge (pure): paired tests on the primary metric, guardrail vetoes (relative
-for what costs money or users' time, memory by the headroom left under the limit), the minimum
-effect, and the gates that separate "propose" from "needs manual review"."""
+"""The statistical judge (pure): paired tests on the primary metric, guardrails judged by
+statistics (mutbot.guardrails), the minimum effect the noise supports, and the verdicts: propose,
+needs-review (the gates), inconclusive (the run could not decide: measured again later) and
+reject (a measured failure or a confident answer)."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
 from mutbot.config import Judge
+from mutbot.guardrails import Headroom, check_all, memory_veto
+from mutbot.metric_math import d_interval, deltas, threshold, to_change, to_d
 from mutbot.metrics import METRICS, median
-from mutbot.results import Comparison, Finding, Gate, Judgement, Pair, Verdict
+from mutbot.noise_rules import noise_floor, pairs_to_settle, plain_spread, robust_spread
+from mutbot.results import Comparison, Finding, Gate, GuardrailCheck, Judgement, Pair, Verdict
 from mutbot.risk import Assessment
 from mutbot.stats import paired_test
-
-ABSOLUTE = frozenset({"error_rate"})  # compared by difference: a rate of 0 has no ratio
-MEMORY = "memory_peak_mb"
-
-
-@dataclass(frozen=True)
-class Headroom:
-    """Memory judged by what is left under the limit: more workers always use more memory, and
-    that is fine while the peak stays well inside the limit."""
-
-    limit_mb: float  # the candidate side's memory limit
-    share: float  # of it, the most a candidate's peak may reach
-    baseline_mb: float | None = None  # the baseline side's, when the candidate has its own
-
-    @property
-    def ceiling_mb(self) -> float:
-        return self.limit_mb * self.share
-
-    def own(self, limit_mb: float | None) -> Headroom:
-        """For a candidate whose trials ran with its own memory limit (None: the config's)."""
-        if limit_mb is None or limit_mb == self.limit_mb:
-            return self
-        return replace(self, limit_mb=limit_mb, baseline_mb=self.limit_mb)
 
 
 @dataclass(frozen=True)
@@ -48,6 +28,7 @@ class Settings:
     guardrails: dict[str, float]  # metric -> allowed regression (fraction; absolute for ABSOLUTE)
     gates: dict[str, float]  # confidence (minimum), risk and complexity (exclusive maxima)
     headroom: Headroom | None = None  # None: no memory ceiling
+    clear_alpha: float = 0.10  # a guardrail is cleared by its one-sided bound at this level
 
 
 def settings_for(
@@ -61,59 +42,20 @@ def settings_for(
         guardrails=guardrails,
         gates={"confidence": gates.confidence, "risk": gates.risk, "complexity": gates.complexity},
         headroom=headroom,
+        clear_alpha=rules.guardrail_alpha,
     )
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """A verdict; the judgement is None when a stage before the judge rejected the candidate."""
+    """A verdict; the judgement is None when a stage before the judge rejected the candidate.
+    `final`: the ledger keeps it for good (results.is_final)."""
 
     verdict: Verdict
     stage: str | None
     reason: str
     judgement: Judgement | None = None
-
-
-def deltas(pairs: list[Pair], metric: str) -> NDArray[np.float64]:
-    """Per pair d, positive = better: ln(baseline / candidate) for lower-is-better metrics,
-    ln(candidate / baseline) for higher-is-better ones, baseline - candidate for the error rate."""
-    base = np.array([p.baseline.metrics[metric] for p in pairs], dtype=float)
-    cand = np.array([p.candidate.metrics[metric] for p in pairs], dtype=float)
-    if metric in ABSOLUTE:
-        return np.asarray(base - cand, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        d = np.log(base / cand)
-    return np.asarray(d if METRICS[metric].better == "lower" else -d, dtype=np.float64)
-
-
-def to_change(metric: str, d: float) -> float:
-    """A d back into the metric's own relative change (error rate: absolute difference)."""
-    if metric in ABSOLUTE:
-        return -d
-    return math.expm1(-d) if METRICS[metric].better == "lower" else math.expm1(d)
-
-
-def to_d(metric: str, change: float) -> float:
-    """The inverse of to_change."""
-    if metric in ABSOLUTE:
-        return -change
-    # -100% is where to_change lands for |d| above ~37 (e^-37 rounds to 0): d is unbounded there
-    grown = math.log1p(change) if change > -1 else -math.inf
-    return -grown if METRICS[metric].better == "lower" else grown
-
-
-def d_interval(comp: Comparison) -> tuple[float, float]:
-    ends = sorted((to_d(comp.metric, comp.ci_low), to_d(comp.metric, comp.ci_high)))
-    return ends[0], ends[1]
-
-
-def threshold(metric: str, improvement: float) -> float:
-    """The d that corresponds to an improvement of `improvement` (negative: a regression)."""
-    if metric in ABSOLUTE:
-        return improvement
-    if METRICS[metric].better == "lower":
-        return -math.log1p(-improvement) if improvement < 1 else math.inf
-    return math.log1p(improvement)
+    final: bool = True
 
 
 def compare(pairs: list[Pair], metric: str, alpha: float) -> Comparison:
@@ -158,88 +100,44 @@ def compare_all(pairs: list[Pair], alpha: float) -> dict[str, Comparison]:
 
 
 def noise_spread(pairs: list[Pair], metric: str) -> float:
-    """Standard deviation of d over an A/A block: how far identical pairs disagree."""
-    d = deltas(pairs, metric)
-    d = d[np.isfinite(d)]
-    return float(np.std(d, ddof=1)) if len(d) > 1 else math.nan
+    """How far identical pairs disagree: the robust sd of d over A/A pairs (one transient pair
+    cannot set it)."""
+    return robust_spread([float(x) for x in deltas(pairs, metric)])
 
 
-def vetoes(comparisons: dict[str, Comparison], guardrails: dict[str, float]) -> list[str]:
-    """Guardrail metrics whose estimated regression is beyond its limit."""
-    found = []
-    for metric, limit in guardrails.items():
-        comp = comparisons.get(metric)
-        if comp is None or math.isnan(comp.change):
-            continue
-        label = METRICS[metric].label
-        if metric in ABSOLUTE:
-            if comp.change > limit:
-                found.append(f"{label} up {comp.change * 100:.2f} pp (limit +{limit * 100:.2f} pp)")
-            continue
-        worse = comp.change if METRICS[metric].better == "lower" else -comp.change
-        if worse > limit:
-            found.append(f"{label} worse by {worse:.0%} (limit {limit:.0%})")
-    return found
+@dataclass(frozen=True)
+class Floor:
+    """The improvement (d units) the CI's near end must clear, and where it came from."""
+
+    d: float
+    source: str
+    noise: float | None  # the part the noise sets (d units), None without an A/A estimate
 
 
-def memory_peaks(pairs: list[Pair]) -> tuple[float, float]:
-    """The highest peak memory (MiB) of each side's trials, baseline and candidate: what the
-    limit has to hold. NaN for a side where it was not measured."""
-    return (
-        _highest([p.baseline.metrics.get(MEMORY, math.nan) for p in pairs]),
-        _highest([p.candidate.metrics.get(MEMORY, math.nan) for p in pairs]),
-    )
-
-
-def _highest(values: list[float]) -> float:
-    return max((v for v in values if not math.isnan(v)), default=math.nan)
-
-
-def memory_veto(pairs: list[Pair], headroom: Headroom | None) -> str | None:
-    """A candidate whose peak passes the ceiling, unless the baseline peaked as high already
-    (a service above the ceiling is held to its own peak; with its own limit, a candidate must
-    also use no more of it than the baseline used of its). An OOM kill fails the load stage."""
-    if headroom is None:
-        return None
-    base, cand = memory_peaks(pairs)
-    base_limit = headroom.baseline_mb or headroom.limit_mb
-    held = cand <= base and cand / headroom.limit_mb <= base / base_limit
-    if math.isnan(cand) or cand <= headroom.ceiling_mb or held:
-        return None
-    whose = "its own" if headroom.baseline_mb is not None else "the"
-    return (
-        f"peak memory {cand:.0f} MiB, above {headroom.share:.0%} of {whose} "
-        f"{headroom.limit_mb:.0f} MiB limit ({headroom.ceiling_mb:.0f} MiB)"
-    )
-
-
-def _broken(pairs: list[Pair], comparisons: dict[str, Comparison], settings: Settings) -> list[str]:
-    found = vetoes(comparisons, settings.guardrails)
-    memory = memory_veto(pairs, settings.headroom)
-    return [*found, memory] if memory else found
-
-
-def effect_floor(settings: Settings, spread: float | None) -> tuple[float, str]:
-    """The minimum improvement, in d units, and where it came from."""
+def effect_floor(settings: Settings, spread: float | None, pairs: int) -> Floor:
+    """judge.min_effect, or the smallest effect this run's noise lets `pairs` pairs resolve
+    (two standard errors of identical pairs), whichever is larger: never more than the noise
+    supports, never less than the maintainer asked for."""
     configured = threshold(settings.primary, settings.min_effect)
-    if spread is not None and not math.isnan(spread) and 2 * spread > configured:
-        return 2 * spread, "twice the pair-to-pair spread of the A/A block"
-    return configured, "judge.min_effect"
+    noise = noise_floor(spread, pairs) if spread is not None else math.nan
+    if math.isnan(noise):
+        return Floor(configured, "judge.min_effect", None)
+    if noise > configured:
+        source = (
+            f"the noise: 1.96 x A/A spread {spread:.3f} / sqrt({pairs} pairs), "
+            "above judge.min_effect"
+        )
+        return Floor(noise, source, noise)
+    return Floor(configured, "judge.min_effect", noise)
 
 
-def screen(pairs: list[Pair], settings: Settings) -> tuple[bool, str, float]:
-    """Worth confirming? (advance, reason, estimated d of the primary)."""
-    comparisons = compare_all(pairs, settings.alpha)
-    comp = comparisons[settings.primary]
+def screen(pairs: list[Pair], settings: Settings) -> tuple[float, str]:
+    """Screening only ranks (estimated d of the primary, the reason); it never vetoes on a
+    point estimate. ValueError when the primary could not be measured at all."""
+    comp = compare(pairs, settings.primary, settings.alpha)
     if math.isnan(comp.change):
-        return False, f"{METRICS[settings.primary].label} could not be measured", -math.inf
-    found = _broken(pairs, comparisons, settings)
-    if found:
-        return False, "guardrail in screening: " + "; ".join(found), -math.inf
-    d = to_d(settings.primary, comp.change)
-    if d <= 0:
-        return False, f"no sign of improvement in screening ({comp.change:+.1%})", d
-    return True, f"screening estimate {comp.change:+.1%}", d
+        raise ValueError(f"{METRICS[settings.primary].label} could not be measured")
+    return to_d(settings.primary, comp.change), f"screening estimate {comp.change:+.1%}"
 
 
 def scored(assessment: Assessment | None) -> tuple[float, list[Finding]]:
@@ -262,7 +160,7 @@ def judge(
 ) -> Outcome:
     comparisons = compare_all(pairs, settings.alpha)
     comp = comparisons[settings.primary]
-    floor, source = effect_floor(settings, spread)
+    floor = effect_floor(settings, spread, len(pairs))
     confidence = 1 - p_adjusted if not math.isnan(p_adjusted) else 0.0
     gates = [
         Gate(
@@ -284,51 +182,129 @@ def judge(
             ok=complexity[0] < settings.gates["complexity"],
         ),
     ]
-    found = _broken(pairs, comparisons, settings)
+    checks = check_all(pairs, settings.guardrails, settings.alpha, settings.clear_alpha)
+    convicted = [c.text for c in checks if c.status == "convicted"]
+    memory = memory_veto(pairs, settings.headroom)
     judgement = Judgement(
         primary=settings.primary,
         alpha=settings.alpha,
         p_value=comp.p_value,
         p_adjusted=p_adjusted,
         confidence=confidence,
-        min_effect=abs(to_change(settings.primary, floor)),
-        min_effect_source=source,
-        vetoes=found,
+        min_effect=abs(to_change(settings.primary, floor.d)),
+        min_effect_source=floor.source,
+        vetoes=[*convicted, memory] if memory else convicted,
         risk=risk[0],
         risk_findings=risk[1],
         complexity=complexity[0],
         complexity_findings=complexity[1],
         gates=gates,
+        guardrails=checks,
+        noise_floor=abs(to_change(settings.primary, floor.noise)) if floor.noise else None,
     )
-    verdict, stage, reason = _verdict(comp, settings, p_adjusted, floor, judgement)
-    return Outcome(verdict, stage, reason, judgement)
+    return _verdict(pairs, comp, settings, p_adjusted, floor, judgement, spread)
 
 
 def _verdict(
-    comp: Comparison, settings: Settings, p_adjusted: float, floor: float, judgement: Judgement
-) -> tuple[Verdict, str | None, str]:
+    pairs: list[Pair],
+    comp: Comparison,
+    settings: Settings,
+    p_adjusted: float,
+    floor: Floor,
+    judgement: Judgement,
+    spread: float | None,
+) -> Outcome:
     label = METRICS[settings.primary].label
     if math.isnan(comp.change):
-        return "reject", "decide", f"{label} could not be measured in every pair"
+        reason = f"{label} could not be measured in every pair"
+        return Outcome("reject", "decide", reason, judgement)
     if judgement.vetoes:
-        return "reject", "guardrail", "; ".join(judgement.vetoes)
+        return Outcome("reject", "guardrail", "; ".join(judgement.vetoes), judgement)
     summary = (
         f"{label} {comp.change:+.1%} (CI {comp.ci_low:+.1%}…{comp.ci_high:+.1%}), "
         f"p = {p_adjusted:.3g}"
     )
-    if p_adjusted > settings.alpha:
-        return "reject", "decide", f"not shown better: {summary} > alpha {settings.alpha:g}"
-    if d_interval(comp)[0] <= floor:
-        return (
-            "reject",
-            "decide",
-            (
-                f"better, but not by enough: {summary}; the CI must clear "
-                f"{judgement.min_effect:.1%} ({judgement.min_effect_source})"
-            ),
-        )
+    need = f"{judgement.min_effect:.1%} ({judgement.min_effect_source})"
+    low, high = d_interval(comp)
+    undecided: list[str] = []
+    if p_adjusted > settings.alpha or low <= floor.d:
+        if high < threshold(settings.primary, settings.min_effect):
+            # even the CI's best end falls short of what the maintainer asked: a confident no
+            # (short of a floor the noise raised is no answer: the run was too noisy)
+            asked = f"{settings.min_effect:.1%} (judge.min_effect)"
+            if p_adjusted > settings.alpha:
+                reason = f"not better by the minimum effect: {summary}; it must clear {asked}"
+            else:
+                reason = f"better, but by less than the minimum effect: {summary}; needs {asked}"
+            return Outcome("reject", "decide", reason, judgement)
+        if p_adjusted > settings.alpha:
+            undecided.append(f"not shown better: {summary} > alpha {settings.alpha:g}")
+        else:
+            undecided.append(f"better ({summary}), but not shown to clear {need}")
+    open_guards = [c for c in judgement.guardrails if c.status == "undecided"]
+    undecided += [f"guardrail undecided: {c.text}" for c in open_guards]
+    if undecided:
+        settle = _settle(pairs, comp, settings, floor, open_guards, spread)
+        stage = "decide" if not open_guards or len(undecided) > len(open_guards) else "guardrail"
+        reason = "; ".join(undecided) + f". To settle it: {settle}"
+        judgement = judgement.model_copy(update={"settle": settle})
+        return Outcome("inconclusive", stage, reason, judgement, final=False)
     failed = [g for g in judgement.gates if not g.ok]
     if failed:
         why = ", ".join(f"{g.name} {g.value:.2f} (limit {g.limit:g})" for g in failed)
-        return "needs-review", "gates", f"measured better ({summary}) but needs review: {why}"
-    return "propose", None, f"better: {summary}"
+        reason = f"measured better ({summary}) but needs review: {why}"
+        return Outcome("needs-review", "gates", reason, judgement)
+    return Outcome("propose", None, f"better: {summary}", judgement)
+
+
+def _settle(
+    pairs: list[Pair],
+    comp: Comparison,
+    settings: Settings,
+    floor: Floor,
+    guards: list[GuardrailCheck],
+    spread: float | None,
+) -> str:
+    """What would settle an undecided verdict: the pairs after which the interval would be
+    narrow enough, judged from the spread of this candidate's own pairs."""
+    needs: list[int] = []
+    questions = [(settings.primary, to_d(settings.primary, comp.change), floor.d)]
+    questions += [
+        (
+            g.metric,
+            to_d(g.metric, -g.estimate if _higher(g.metric) else g.estimate),
+            threshold(g.metric, -g.limit),
+        )
+        for g in guards
+    ]
+    hopeless = False
+    for metric, estimate, line in questions:
+        d = [float(x) for x in deltas(pairs, metric)]
+        own = robust_spread(d)
+        own = own if own > 0 else plain_spread(d)
+        n = pairs_to_settle(own, abs(estimate - line), len(pairs))
+        if n is None:
+            hopeless = True
+        else:
+            needs.append(n)
+    low = d_interval(comp)[0]
+    if spread is not None and floor.noise is not None and floor.noise >= floor.d and low > 0:
+        # the noise floor shrinks with more pairs too: 1.96 spread / sqrt(n) below the CI's end
+        needs.append(max(len(pairs) + 2, math.ceil((1.96 * spread / low) ** 2)))
+    steps = []
+    if spread is not None and floor.noise is not None and floor.noise >= floor.d:
+        steps.append(f"rerun on a calmer machine (the A/A spread was {spread:.3f})")
+    else:
+        steps.append("rerun")
+    hopeless = hopeless or (bool(needs) and max(needs) > 200)  # judge.pairs allows 200
+    if needs and not hopeless:
+        steps.append(f"raise judge.pairs to {max(needs)}")
+    elif hopeless:
+        steps.append(
+            "more pairs would hardly settle it: the estimate sits at the line it must clear"
+        )
+    return ", or ".join(steps)
+
+
+def _higher(metric: str) -> bool:
+    return metric in METRICS and METRICS[metric].better == "higher"

@@ -10,12 +10,15 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mutbot.backends.local_backend import clean_env
-from mutbot.config import Load
 from mutbot.errors import LoadError
 from mutbot.hardening import confine_child
 from mutbot.metrics import RawLoad
+
+if TYPE_CHECKING:
+    from mutbot.calibrate import LoadPlan
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,7 @@ class LoadRun:
     loadgen_cpu_fraction: float
     errors: dict[str, int]
     scheduled_in_window: int | None  # open-loop: arrivals planned inside the window
+    capped: bool = False  # the window reached max_duration before min_requests
 
 
 def runner_path() -> Path:
@@ -31,7 +35,7 @@ def runner_path() -> Path:
 
 
 def drive(
-    url: str, locustfile: Path, load: Load, out: Path, log: Path, cores: tuple[int, ...] | None
+    url: str, locustfile: Path, load: LoadPlan, out: Path, log: Path, cores: tuple[int, ...] | None
 ) -> LoadRun:
     args = [
         sys.executable,
@@ -51,9 +55,19 @@ def drive(
         str(load.warmup),
         "--out",
         str(out),
+        "--warmup-requests",
+        str(load.warmup_requests),
+        "--max-warmup",
+        str(load.max_warmup),
+        "--min-requests",
+        str(load.min_requests),
+        "--max-duration",
+        str(load.max_duration),
     ]
     if load.arrival_rate:
         args += ["--arrival-rate", str(load.arrival_rate)]
+    if load.no_wait:
+        args.append("--no-wait")
 
     parent = os.getpid()
 
@@ -62,7 +76,7 @@ def drive(
             os.sched_setaffinity(0, cores)
         confine_child(parent)  # dies with mutbot, even on SIGKILL
 
-    limit = load.warmup + load.duration + 60
+    limit = load.max_warmup + load.max_duration + 60  # the runner's own watchdog fires first
     with log.open("ab") as err:
         process = subprocess.Popen(
             args,
@@ -97,4 +111,5 @@ def drive(
         loadgen_cpu_fraction=float(data.get("loadgen_cpu_fraction", 0.0)),
         errors=dict(data.get("errors", {})),
         scheduled_in_window=None if scheduled is None else int(scheduled),
+        capped=bool(data.get("capped", False)),
     )

@@ -1,28 +1,43 @@
-"""Blocks of paired trials: the A/A noise block, screening and confirmation.
+"""Blocks of paired trials: A/A pairs, screening and confirmation.
 
 Inside a pair the baseline and the subject run back to back, in a random (seeded, recorded)
-order, each in a fresh instance; an invalid trial makes the whole pair run again."""
+order, each in a fresh instance. An invalid trial makes the whole pair run again; so does a
+transient (a baseline-side trial far off the run's recent baseline trials: the machine, not the
+service), within judge.max_reruns, with the reason recorded on the pair."""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 from mutbot.errors import BaselineError, StageFailure, TrialInvalid
+from mutbot.metrics import METRICS
+from mutbot.noise_rules import transient
 from mutbot.pipeline import Context, Subject
 from mutbot.results import InvalidTrial, Pair, Side, Trial
-from mutbot.trial import run_trial
 
 ORDERS: list[tuple[Side, Side]] = [("baseline", "candidate"), ("candidate", "baseline")]
 
 
 def block(
-    ctx: Context, baseline: Subject, subject: Subject, count: int, label: str, rng: random.Random
+    ctx: Context,
+    baseline: Subject,
+    subject: Subject,
+    count: int,
+    label: str,
+    rng: random.Random,
+    between: Callable[[], None] = lambda: None,
 ) -> list[Pair]:
-    """`count` pairs; StageFailure when the subject fails, BaselineError when the baseline does."""
-    return [_pair(ctx, baseline, subject, index, count, label, rng) for index in range(count)]
+    """`count` pairs; StageFailure when the subject fails, BaselineError when the baseline does.
+    `between` runs before each pair (A/A pairs spread through the run)."""
+    out = []
+    for index in range(count):
+        between()
+        out.append(pair(ctx, baseline, subject, index, count, label, rng))
+    return out
 
 
-def _pair(
+def pair(
     ctx: Context,
     baseline: Subject,
     subject: Subject,
@@ -31,8 +46,10 @@ def _pair(
     label: str,
     rng: random.Random,
 ) -> Pair:
-    reasons = []
-    for attempt in range(ctx.config.judge.max_reruns + 1):
+    reasons: list[str] = []  # invalid trials
+    set_aside: list[str] = []  # transients
+    attempts = ctx.config.judge.max_reruns + 1
+    for attempt in range(attempts):
         order = rng.choice(ORDERS)
         try:
             done = {
@@ -44,13 +61,49 @@ def _pair(
             subject.invalid.append(InvalidTrial(pair=index, side=side, reason=reason))
             reasons.append(reason)
             continue
-        return Pair(
+        measured = Pair(
             index=index, order=order, baseline=done["baseline"], candidate=done["candidate"]
         )
+        why = disturbed(ctx, measured, aa=subject.candidate is None)
+        if why and attempt + 1 < attempts:
+            set_aside.append(f"measurement {attempt + 1} set aside: {why}")
+            ctx.reporter.stage(subject.slug, f"{label} pair {index + 1}: {why}; measured again")
+            continue
+        if why:
+            set_aside.append(f"kept after {attempt + 1} measurements, still off: {why}")
+        _remember(ctx, measured, aa=subject.candidate is None)
+        return measured.model_copy(update={"remeasured": set_aside})
     message = f"{label} pair {index + 1} invalid {len(reasons)} times: {reasons[-1]}"
     if subject.candidate is None:
         raise BaselineError(f"cannot measure the baseline: {message}")
     raise StageFailure("load", message)
+
+
+def _sides(measured: Pair, aa: bool) -> list[Trial]:
+    """The trials that are the baseline: in an A/A pair both."""
+    return [measured.baseline, measured.candidate] if aa else [measured.baseline]
+
+
+def disturbed(ctx: Context, measured: Pair, aa: bool) -> str | None:
+    """Why the pair looks hit by a transient (None: it does not): a baseline-side trial far off
+    the run's recent baseline trials. The candidate side is never the test: that would bias it."""
+    primary = ctx.config.objective.primary
+    for trial in _sides(measured, aa):
+        found = transient(trial.metrics.get(primary, float("nan")), ctx.recent)
+        if found is not None:
+            info = METRICS[primary]
+            unit = f" {info.unit}" if info.unit else ""
+            return (
+                f"a baseline trial's {info.label} {found.value:.4g}{unit} was "
+                f"{found.ratio:.2g}x the run's recent median {found.reference:.4g}{unit}: "
+                "a transient"
+            )
+    return None
+
+
+def _remember(ctx: Context, measured: Pair, aa: bool) -> None:
+    primary = ctx.config.objective.primary
+    ctx.recent.extend(t.metrics.get(primary, float("nan")) for t in _sides(measured, aa))
 
 
 def _trial(
@@ -66,10 +119,15 @@ def _trial(
     artifact = baseline.artifact if side == "baseline" else subject.artifact
     assert artifact is not None
     retry = f"-retry{attempt}" if attempt else ""
+    calm = ctx.quiet.wait()  # the previous trial's teardown, someone else's job: wait it out
+    if not calm.calm:
+        ctx.reporter.stage(subject.slug, calm.note)
     try:
-        return run_trial(
+        trial = ctx.trials(
             ctx.backend, artifact, side, f"{subject.slug}/{name}{retry}-{side}", ctx.plan
         )
+        busy = None if calm.calm else calm.note
+        return trial.model_copy(update={"calm_wait": round(calm.waited, 3), "started_busy": busy})
     except TrialInvalid as invalid:
         raise TrialInvalid(side, str(invalid)) from invalid
     except StageFailure as failure:

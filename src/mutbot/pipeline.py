@@ -14,6 +14,7 @@ from typing import Protocol
 
 from mutbot import guarding
 from mutbot.backends.base import Artifact, Backend, Limits
+from mutbot.calm import NoQuiet, Quiet
 from mutbot.candidates import Candidate, slugify
 from mutbot.config import Config, Cost, check_paths, find_config, load_config
 from mutbot.cost import monthly_cost
@@ -35,7 +36,7 @@ from mutbot.results import (
     Verdict,
 )
 from mutbot.risk import Assessment, assess_complexity, assess_risk
-from mutbot.trial import TrialPlan
+from mutbot.trial import TrialPlan, TrialRunner, run_trial
 from mutbot.units import format_size
 from mutbot.validate import check_project
 from mutbot.worktree import Workspace
@@ -102,6 +103,12 @@ class Context:
     seed: int
     proposal: ProposalRecord | None = None
     view: View | None = None  # the baseline as the packs see it; None: no guard (doctor)
+    recent: list[float] = field(default_factory=list)  # baseline trials' primary, in order
+    # runs one trial; scripted in tests (testing/scripted.py) so the judge's path needs no Docker
+    trials: TrialRunner = run_trial
+    # waits for a calm machine before each trial and a quiet disk after builds (calm.py)
+    quiet: Quiet = field(default_factory=NoQuiet)
+    settled: list[str] = field(default_factory=list)  # what settling after the builds saw
 
 
 def new_run_id() -> str:
@@ -253,7 +260,7 @@ def _log(ctx: Context, subject: Subject, name: str) -> Path:
 
 def freeze(
     subject: Subject,
-    decision: tuple[Verdict, str | None, str],
+    decision: tuple[Verdict, str | None, str, bool],
     judgement: Judgement | None,
     alpha: float,
     branch: str | None,
@@ -263,7 +270,7 @@ def freeze(
     candidate = subject.candidate
     assert candidate is not None
     artifact = subject.artifact
-    verdict, stage, reason = decision
+    verdict, stage, reason, final = decision
     guarded = subject.guarded
     return CandidateResult(
         slug=subject.slug,
@@ -278,6 +285,7 @@ def freeze(
         verdict=verdict,
         stage=stage,
         reason=reason,
+        final=final,
         stages=subject.stages,
         build=Build(image_size_mb=artifact.image_size_mb, build_seconds=artifact.build_seconds)
         if artifact

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mutbot.proposers.base import Opportunity
-from mutbot.report import proposal_line, ranking_rows
+from mutbot.ranking import proposal_line, ranking_rows
 from mutbot.results import RunResult
 
 # C0 and C1 controls but newline and tab; the bidirectional overrides ("Trojan Source")

@@ -10,7 +10,7 @@ import jinja2
 from unidiff.errors import UnidiffParseError
 from unidiff.patch import PatchSet
 
-from mutbot.judge import memory_peaks
+from mutbot.guardrails import memory_peaks
 from mutbot.metrics import METRICS
 from mutbot.results import CandidateResult, Comparison, RunResult
 from mutbot.units import parse_size
@@ -368,7 +368,22 @@ def render_pr(
         ceiling=memory_ceiling(run),
         resources=resources(candidate, run),
         cost=limits_cost(candidate, run),
+        remeasured=[(p.index + 1, why) for p in candidate.pairs for why in p.remeasured],
+        load=load_text(run),
+        clear_level=f"{1 - float(run.judge.get('guardrail_alpha', 0.1)):.0%}",  # type: ignore[arg-type]
     )
+
+
+def load_text(run: RunResult) -> str:
+    """The load in words: "20 Locust users (closed loop)" or "open loop at 17 req/s (8 Locust
+    workers)", and how it was chosen when the run says."""
+    model, users = str(run.load.get("model", "closed")), run.load.get("users")
+    if model.startswith("open, "):
+        text = f"open loop at {model.removeprefix('open, ')} ({users} Locust workers)"
+    else:
+        text = f"{users} Locust users ({model} loop)"
+    chosen = run.load.get("chosen")
+    return f"{text}; {chosen}" if chosen else text
 
 
 def _cut_lines(text: str, limit: int) -> str:
@@ -377,36 +392,3 @@ def _cut_lines(text: str, limit: int) -> str:
         return text
     cut = text[:limit]
     return cut[: cut.rfind("\n")] if "\n" in cut else ""
-
-
-def ranking_rows(run: RunResult) -> list[tuple[str, str, str, str]]:
-    """(rank, candidate, verdict, detail) for the terminal table: proposed first, best first."""
-    rows = []
-    by_slug = {c.slug: c for c in run.candidates}
-    for rank, slug in enumerate(run.ranking, start=1):
-        cand = by_slug[slug]
-        rows.append((str(rank), cand.title, "propose", headline(cand, run)))
-    for cand in run.candidates:
-        if cand.verdict == "needs-review":
-            rows.append(("?", cand.title, "needs review", cand.reason))
-    for cand in run.candidates:
-        if cand.verdict == "reject":
-            rows.append(("-", cand.title, f"reject ({cand.stage})", cand.reason))
-    return rows
-
-
-def proposal_line(run: RunResult) -> str:
-    """Who proposed, what the detectors found and what proposing cost, in one line."""
-    record = run.proposal
-    assert record is not None
-    found = sorted({o.category for o in record.opportunities})
-    text = (
-        f"Proposed by {record.proposer}: {record.candidates} candidates; "
-        f"{len(record.opportunities)} opportunities detected"
-        + (f" ({', '.join(found)})" if found else "")
-    )
-    if record.failure:
-        text += f"; {record.failure}"
-    if record.usage:
-        text += f"; LLM {record.usage.requests} requests, ${record.usage.usd:.4f}"
-    return text

@@ -9,7 +9,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from mutbot.proposers.base import Opportunity, Usage
 
 Side = Literal["baseline", "candidate"]
-Verdict = Literal["propose", "needs-review", "reject"]
+Verdict = Literal["propose", "needs-review", "inconclusive", "reject"]
+# a rejection at these stages decided nothing about the candidate: it is measured again later
+UNDECIDED_STAGES = frozenset({"screen", "interrupted"})
+
+
+def is_final(verdict: str, stage: str | None) -> bool:
+    """Whether the ledger keeps a verdict for good: measured failures and confident answers are
+    final; "inconclusive" and a candidate screening left out (or a cut run) are not."""
+    return verdict != "inconclusive" and not (verdict == "reject" and stage in UNDECIDED_STAGES)
 
 
 class _Record(BaseModel):
@@ -32,6 +40,10 @@ class Trial(_Record):
     loadgen_cpu_fraction: float
     errors: dict[str, int]
     raw: str  # path of the per-request file, relative to the run folder
+    # how long it waited for a calm machine before it started, and, when it started anyway on
+    # a busy one, what was busy ("started anyway: 63% CPU busy after 15 s")
+    calm_wait: float = 0.0
+    started_busy: str | None = None
 
 
 class Pair(_Record):
@@ -39,6 +51,8 @@ class Pair(_Record):
     order: tuple[Side, Side]
     baseline: Trial
     candidate: Trial
+    # why earlier measurements of this pair were set aside (a transient, a busy machine)
+    remeasured: list[str] = Field(default_factory=list)
 
 
 class Comparison(_Record):
@@ -69,6 +83,20 @@ class Finding(_Record):
     why: str
 
 
+class GuardrailCheck(_Record):
+    """One guardrail on the confirmation block: convicted (a regression beyond the limit shown
+    at alpha), cleared (its one-sided upper bound inside the limit) or undecided."""
+
+    metric: str
+    limit: float  # allowed regression (fraction; absolute for the error rate)
+    status: Literal["convicted", "cleared", "undecided"]
+    estimate: float  # the regression's Hodges–Lehmann estimate (+ = worse)
+    worst: float  # its one-sided upper bound at the clearing level (+ = worse)
+    p_convict: float  # one-sided exact Wilcoxon: the regression is beyond the limit
+    p_clear: float  # one-sided exact Wilcoxon: the regression is within the limit
+    text: str
+
+
 class Judgement(_Record):
     """How the verdict was reached, with every number needed to recompute it."""
 
@@ -79,12 +107,15 @@ class Judgement(_Record):
     confidence: float  # 1 - p_adjusted
     min_effect: float  # the improvement the CI's lower bound had to clear, as a fraction
     min_effect_source: str
-    vetoes: list[str]
+    vetoes: list[str]  # what convicted it (a guardrail, the memory ceiling)
     risk: float
     risk_findings: list[Finding]
     complexity: float
     complexity_findings: list[Finding]
     gates: list[Gate]
+    guardrails: list[GuardrailCheck] = Field(default_factory=list)
+    noise_floor: float | None = None  # the smallest effect this run's noise lets it resolve
+    settle: str | None = None  # an undecided verdict: what would settle it
 
 
 class InvalidTrial(_Record):
@@ -94,11 +125,14 @@ class InvalidTrial(_Record):
 
 
 class Noise(_Record):
-    """An A/A block: the baseline against itself, to see how far identical pairs disagree."""
+    """A/A pairs, the baseline against itself, spread through the run: how far identical pairs
+    disagree here."""
 
     metric: str
     pairs: list[Pair]
-    spread: float  # standard deviation of the per-pair log ratio of `metric`
+    spread: float  # robust sd (1.4826 x MAD) of the per-pair log ratio of `metric`
+    sd: float | None = None  # its plain standard deviation, which one bad pair inflates
+    placed: list[str] = Field(default_factory=list)  # when each pair was measured
 
 
 class Build(_Record):
@@ -131,6 +165,7 @@ class CandidateResult(_Record):
     stage: str | None  # the stage that rejected it
     reason: str
     stages: list[StageRecord]
+    final: bool = True  # false: undecided, measured again in a later run (is_final)
     build: Build | None
     screening: list[Pair]  # the screening block (empty when every candidate was confirmed)
     pairs: list[Pair]  # the confirmation block: the only pairs the verdict rests on
@@ -183,6 +218,7 @@ class RunResult(_Record):
     seed: int  # orders the two trials inside each pair
     limits: dict[str, str | float]
     load: dict[str, int | float | str]
+    calibration: dict[str, float | bool] | None = None  # the capacity ramp, if any
     objective: dict[str, object]
     cost_of_limits_month_usd: float
     judge: dict[str, object]
@@ -193,3 +229,4 @@ class RunResult(_Record):
     pareto: list[str]  # slugs on the Pareto front of the objectives (when there are several)
     proposal: ProposalRecord | None = None
     interrupted: bool = False
+    settled: list[str] = Field(default_factory=list)  # the disk after the builds, each time

@@ -12,12 +12,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from mutbot import backends, proposers, reaper, statedir
+from mutbot.calibrate import calibrate_run, calibration_record, load_record
+from mutbot.calm import MachineQuiet
+from mutbot.calm_rules import Thresholds
 from mutbot.config import Config
 from mutbot.cost import monthly_cost
 from mutbot.errors import BaselineError, ConfigError, Interrupted
-from mutbot.evaluate import evaluate, measure_noise
+from mutbot.evaluate import evaluate, schedule
 from mutbot.guarding import baseline_view
-from mutbot.judge import Outcome, to_d
+from mutbot.judge import Outcome
+from mutbot.metric_math import to_d
 from mutbot.metrics import medians
 from mutbot.pipeline import (
     Context,
@@ -35,11 +39,11 @@ from mutbot.pipeline import (
 from mutbot.proposers.base import Proposer
 from mutbot.proposing import last_baseline, measured_baseline, propose
 from mutbot.report import render_pr
-from mutbot.results import BaselineResult, Build, CandidateResult, Noise, RunResult
+from mutbot.results import BaselineResult, Build, CandidateResult, Noise, RunResult, is_final
 from mutbot.stats import pareto_front
 from mutbot.targets import read_targets
 from mutbot.trial import TrialPlan
-from mutbot.units import format_duration, format_size
+from mutbot.units import format_size
 from mutbot.validate import committed
 from mutbot.worktree import Workspace
 
@@ -86,6 +90,7 @@ def execute(options: RunOptions, reporter: Reporter) -> RunResult:
             ),
             started_at=datetime.now(UTC).isoformat(timespec="seconds"),
             seed=options.seed,
+            quiet=MachineQuiet(Thresholds(sample=0.3)),
         )
         reporter.note(
             f"run {run_id}: proposer {proposer.name}, backend {backend_name}, results in {run_dir}"
@@ -149,15 +154,17 @@ def _pipeline(
             f"{baseline.failure.stage}: {baseline.failure.reason}"
         )
     assert baseline.project_dir is not None
+    _settle(ctx, "after the baseline's build")
     ctx.plan = replace(ctx.plan, locustfile=baseline.project_dir / ctx.config.load.locustfile)
+    ctx.plan = replace(ctx.plan, load=calibrate_run(ctx, baseline))  # fixed, or a ramp
     resolved = dict(baseline.artifact.env) if baseline.artifact else None
     # read once: the packs propose from it and the guard judges candidates against it
     ctx.view = baseline_view(baseline.project_dir, ctx.config, diff_rules(ctx), resolved)
-    rng = random.Random(ctx.seed)
-    noise, measured = None, None
+    noise = schedule(ctx, baseline, random.Random(ctx.seed))
+    measured = None
     if proposer.needs_baseline:
         if ctx.config.judge.aa_pairs:
-            noise = measure_noise(ctx, baseline, rng)
+            noise.measure("before proposing")
             measured = measured_baseline(noise.pairs)
         else:
             measured = last_baseline(ctx.options.project)
@@ -176,7 +183,8 @@ def _pipeline(
     subjects.extend(make_subjects(proposal.candidates))
     for subject in subjects:
         prepare(ctx, subject)
-    noise, decisions = evaluate(ctx, baseline, subjects, rng, noise)
+    _settle(ctx, "after the candidates' builds")
+    result_noise, decisions = evaluate(ctx, baseline, subjects, noise)
     results = []
     for subject in subjects:
         decision = decisions[subject.slug]
@@ -188,9 +196,18 @@ def _pipeline(
                 subject.project_dir, branch, f"{subject.candidate.title}\n\n{decision.reason}\n"
             )
         results.append(_freeze(ctx, subject, decision, branch))
-    result = _result(ctx, baseline, subjects, results, noise)
+    result = _result(ctx, baseline, subjects, results, result_noise)
     write_outputs(result, ctx.run_dir)
     return result
+
+
+def _settle(ctx: Context, when: str) -> None:
+    """The disk is still flushing image layers after a build: let it, before a measurement."""
+    settled = ctx.quiet.settle()
+    text = f"{when}: {settled.note} ({settled.waited:.1f} s)"
+    ctx.settled.append(text)
+    if not settled.quiet:
+        ctx.reporter.note(f"the disk did not settle {text}")
 
 
 def _freeze(
@@ -198,7 +215,7 @@ def _freeze(
 ) -> CandidateResult:
     return freeze(
         subject,
-        (decision.verdict, decision.stage, decision.reason),
+        (decision.verdict, decision.stage, decision.reason, decision.final),
         decision.judgement,
         ctx.config.judge.alpha,
         branch,
@@ -212,9 +229,13 @@ def _write_partial(ctx: Context, baseline: Subject, subjects: list[Subject]) -> 
     for subject in subjects:
         failure = subject.failure
         decision = (
-            Outcome("reject", failure.stage, failure.reason)
+            Outcome(
+                "reject", failure.stage, failure.reason, final=is_final("reject", failure.stage)
+            )
             if failure
-            else Outcome("reject", "interrupted", "the run was interrupted before a verdict")
+            else Outcome(
+                "reject", "interrupted", "the run was interrupted before a verdict", final=False
+            )
         )
         results.append(_freeze(ctx, subject, decision, None))
     result = _result(ctx, baseline, subjects, results, None)
@@ -270,15 +291,8 @@ def _result(
             "memory": format_size(sandbox.memory),
             "network": sandbox.network,
         },
-        load={
-            "users": config.load.users,
-            "spawn_rate": config.load.spawn_rate,
-            "duration": format_duration(config.load.duration),
-            "warmup": format_duration(config.load.warmup),
-            "model": f"open, {config.load.arrival_rate:g} req/s"
-            if config.load.arrival_rate
-            else "closed",
-        },
+        load=load_record(ctx.plan.load, config.load, objectives[0]),
+        calibration=calibration_record(ctx.plan.load),
         objective={
             "primary": objectives[0],
             "also": objectives[1:],
@@ -299,4 +313,5 @@ def _result(
         ranking=[r.slug for r in proposed],
         pareto=front,
         proposal=ctx.proposal,
+        settled=list(ctx.settled),
     )

@@ -7,6 +7,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from mutbot.backends.base import Artifact, Backend, Instance, Limits
 from mutbot.config import Config
@@ -16,6 +17,9 @@ from mutbot.load import LoadRun, drive
 from mutbot.metrics import load_metrics, usage_metrics, window_usage
 from mutbot.results import Side, Trial
 
+if TYPE_CHECKING:
+    from mutbot.calibrate import LoadPlan
+
 
 @dataclass(frozen=True)
 class TrialPlan:
@@ -23,6 +27,7 @@ class TrialPlan:
     locustfile: Path
     run_dir: Path
     load_cores: tuple[int, ...] | None
+    load: LoadPlan | None = None  # set once per run by calibrate.calibrate_run, before any trial
 
 
 def wait_healthy(instance: Instance, path: str, timeout: float) -> float:
@@ -61,6 +66,12 @@ def check_valid(run: LoadRun) -> None:
             )
 
 
+class TrialRunner(Protocol):
+    def __call__(
+        self, backend: Backend, artifact: Artifact, side: Side, name: str, plan: TrialPlan
+    ) -> Trial: ...
+
+
 def run_trial(
     backend: Backend, artifact: Artifact, side: Side, name: str, plan: TrialPlan
 ) -> Trial:
@@ -69,6 +80,8 @@ def run_trial(
     raw.parent.mkdir(parents=True, exist_ok=True)
     (logs / name).parent.mkdir(parents=True, exist_ok=True)
     config = plan.config
+    if plan.load is None:
+        raise AssertionError("no load plan: calibrate.calibrate_run runs before any trial")
     started_at = time.time()
     # services start and get ready inside start(): before the time to healthy and the load
     instance = backend.start(artifact, logs / f"{name}.service.log", side=side)
@@ -78,7 +91,7 @@ def run_trial(
         run = drive(
             instance.url,
             plan.locustfile,
-            config.load,
+            plan.load,
             raw,
             logs / f"{name}.locust.log",
             plan.load_cores,

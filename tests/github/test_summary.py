@@ -105,7 +105,7 @@ def test_rejected_rows_give_stage_and_reason() -> None:
         "| Edit CI | incremental | rejected | policy: .github/workflows/ci.yml: never pushed | "
         "no PR: rejected |"
     )
-    assert "| decide: not shown better: p95 latency" in rows[4]
+    assert "| decide: not better by the minimum effect: p95 latency" in rows[4]
     assert rows[3].endswith("needs review: risk 6.00 (limit 5) | no PR: needs review |")
 
 
@@ -139,7 +139,10 @@ def test_heading_has_the_decision_and_the_counts() -> None:
     result, _ = mixed_run()
     summary = step_summary(result, published(), decision_reason=REASON)
     assert summary.startswith("## mutbot run `20240101-000000-abcd`\n\n" + REASON + "\n")
-    assert "6 candidates, 3 proposed, 1 need review, 2 rejected." in summary
+    assert (
+        "6 candidates, 3 proposed, 1 need review, 0 inconclusive (measured again next run), "
+        "2 rejected."
+    ) in summary
 
 
 def test_opportunities_are_listed_and_escaped() -> None:

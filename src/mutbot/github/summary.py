@@ -12,7 +12,12 @@ from mutbot.results import CandidateResult, RunResult
 
 MAX_OPPORTUNITIES = 50
 _CELL_LIMIT = 300
-_VERDICTS = {"propose": "proposed", "needs-review": "needs review", "reject": "rejected"}
+_VERDICTS = {
+    "propose": "proposed",
+    "needs-review": "needs review",
+    "inconclusive": "inconclusive",
+    "reject": "rejected",
+}
 Action = Literal["opened", "updated", "unchanged", "skipped", "failed"]
 
 
@@ -58,6 +63,7 @@ def _heading(run: RunResult, reason: str) -> str:
         f"{cell(reason)}\n\n"
         f"Commit `{run.base_commit[:12]}`, {run.backend} sandbox: {len(run.candidates)} "
         f"candidates, {counts['propose']} proposed, {counts['needs-review']} need review, "
+        f"{counts['inconclusive']} inconclusive (measured again next run), "
         f"{counts['reject']} rejected.\n"
     )
 
@@ -65,7 +71,7 @@ def _heading(run: RunResult, reason: str) -> str:
 def _ordered(run: RunResult) -> list[CandidateResult]:
     """Proposed best first, then needs review, then rejected; run order within each."""
     rank = {slug: i for i, slug in enumerate(run.ranking)}
-    order = {"propose": 0, "needs-review": 1, "reject": 2}
+    order = {"propose": 0, "needs-review": 1, "inconclusive": 2, "reject": 3}
     return sorted(run.candidates, key=lambda c: (order[c.verdict], rank.get(c.slug, len(rank))))
 
 

@@ -53,8 +53,9 @@ class Fields(BaseModel):
     rationale: str | None = None
     diff: str | None = None
     files: list[str] | None = None
-    verdict: str | None = None  # propose | needs-review | reject
+    verdict: str | None = None  # propose | needs-review | inconclusive | reject
     stage: str | None = None  # the stage that rejected it
+    final: bool | None = None  # false: undecided, measured again (absent in old lines: true)
     reason: str | None = None
     primary: str | None = None  # the metric the predicted effect is about
     change: float | None = None  # predicted by the sandbox, the metric's own direction
@@ -175,6 +176,7 @@ def _evaluated(run: RunResult, c: CandidateResult, proposer: str | None) -> Entr
         files=list(c.files),
         verdict=c.verdict,
         stage=c.stage,
+        final=c.final,
         reason=c.reason,
         primary=primary or None,
         change=comp.change if comp else None,

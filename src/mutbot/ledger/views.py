@@ -7,7 +7,8 @@ candidate, in the order first evaluated:
     {"fingerprint": "0123456789ab",
      "context": {"title", "kind", "category", "files", "rationale", "proposer", "base_commit"},
      "completion": "<the unified diff>",
-     "labels": {"verdict": "propose | needs-review | reject", "stage": "<rejecting stage>|null",
+     "labels": {"verdict": "propose | needs-review | inconclusive | reject",
+                "stage": "<rejecting stage>|null",
                 "reason": str, "primary": "<metric>|null",
                 "predicted_change": "<relative change of primary, metric's own direction>|null",
                 "improvement": "<the same, + = better>|null",
@@ -93,8 +94,31 @@ def outcome(record: Record) -> str | None:
     return record.outcome
 
 
+MAX_UNDECIDED = 3  # runs that could not decide a candidate before its last verdict stands
+
+
+def undecided_runs(entries: Iterable[Entry]) -> dict[str, int]:
+    """Per fingerprint, the evaluations that decided nothing (inconclusive, screened out)."""
+    counts: dict[str, int] = {}
+    for entry in entries:
+        if entry.event == "evaluated" and entry.final is False:
+            counts[entry.fingerprint] = counts.get(entry.fingerprint, 0) + 1
+    return counts
+
+
+def settled(record: Record, undecided: int) -> bool:
+    """Whether the latest verdict stands for good: a measured failure or a confident answer,
+    or one left undecided in MAX_UNDECIDED runs (so no candidate is measured forever). Lines
+    from before `final` existed: every verdict was final then."""
+    if undecided >= MAX_UNDECIDED:
+        return True
+    return record.final if record.final is not None else record.verdict != "inconclusive"
+
+
 def history(entries: Iterable[Entry]) -> tuple[HistoryEntry, ...]:
     """Every evaluated candidate and what became of it, for the proposers."""
+    entries = list(entries)
+    undecided = undecided_runs(entries)
     found = []
     for record in fold(entries).values():
         if record.verdict is None or record.title is None:
@@ -110,6 +134,7 @@ def history(entries: Iterable[Entry]) -> tuple[HistoryEntry, ...]:
                 reason=record.reason or "",
                 change=improvement(record),
                 outcome=outcome(record),
+                final=settled(record, undecided.get(record.fingerprint, 0)),
             )
         )
     return tuple(found)

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mutbot.config import Production
-from mutbot.judge import ABSOLUTE, to_change
+from mutbot.metric_math import ABSOLUTE, to_change
 from mutbot.metrics import METRICS
 from mutbot.stats import p_better, paired_test
 

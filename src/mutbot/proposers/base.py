@@ -69,10 +69,11 @@ class HistoryEntry(BaseModel):
     kind: Literal["incremental", "radical"]
     category: str | None = None
     diff: str = ""
-    verdict: str  # propose | needs-review | reject
+    verdict: str  # propose | needs-review | inconclusive | reject
     reason: str = ""
     change: float | None = None  # measured change of the primary metric, + = better
     outcome: str | None = None  # open | merged | closed | reverted, once a PR exists
+    final: bool = True  # false: the judge could not decide; proposing it again is allowed
 
 
 @dataclass(frozen=True)
@@ -135,8 +136,9 @@ class Deduper:
     @classmethod
     def from_history(cls, history: tuple[HistoryEntry, ...]) -> Deduper:
         """Nothing evaluated before comes back, except a candidate whose pull request is still
-        open: measured again, its pull request gets fresh figures (and a rebase)."""
-        return cls({h.fingerprint for h in history if h.outcome != "open"})
+        open (measured again, its pull request gets fresh figures and a rebase) and one the
+        judge could not decide (inconclusive, or screened out): it is measured again."""
+        return cls({h.fingerprint for h in history if h.outcome != "open" and h.final})
 
     @classmethod
     def refused(cls, history: tuple[HistoryEntry, ...]) -> Deduper:

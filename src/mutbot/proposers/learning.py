@@ -43,9 +43,10 @@ DISPROVEN_AFTER = 3  # failures without a success that move a category behind un
 
 
 def failed(entry: HistoryEntry) -> bool:
-    """Rejected by the judge, closed unmerged by a maintainer, or merged and reverted."""
+    """Rejected by the judge for good, closed unmerged by a maintainer, or merged and reverted
+    (inconclusive or screened out is no failure: nothing was shown)."""
     return entry.outcome in ("closed", "reverted") or (
-        entry.verdict == "reject" and entry.outcome != "merged"
+        entry.verdict == "reject" and entry.final and entry.outcome != "merged"
     )
 
 

@@ -174,7 +174,7 @@ class _Filter:
         self.request, self.files, self.notes = request, files, notes
         self.keep = [tuple(e.split(":", 1)) for e in request.config.propose.keep if ":" in e]
         self.dedupe = Deduper.from_history(request.history)
-        self.history = {h.fingerprint for h in request.history}
+        self.history = {h.fingerprint for h in request.history if h.final}  # undecided: again
 
     def candidates(self, plans: list[Plan]) -> list[tuple[Candidate, Plan]]:
         out = []
