@@ -24,8 +24,8 @@ from scipy.stats import binomtest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mutbot.judge import deltas
-from mutbot.pipeline import RunOptions
-from mutbot.run import execute
+from mutbot.run.execute import execute
+from mutbot.run.options import RunOptions
 from mutbot.units import parse_duration
 from testing.reporters import RecordingReporter
 from testing.repos import edit_config, git, make_repo

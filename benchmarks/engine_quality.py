@@ -28,8 +28,8 @@ from mutbot.packs.survey import overlay, settings
 from mutbot.policy import DiffRules
 from mutbot.proposers import search
 from mutbot.proposers.learning import apply_diff
-from mutbot.proposing import pack_view, propose
 from mutbot.repofiles import repo_at
+from mutbot.run.propose import pack_view, propose
 from mutbot.targets import read_targets
 from testing.packs import samples
 

@@ -257,8 +257,8 @@ def pct(x: float | None) -> str:
 
 
 def run_shape(shape: Shape, args: argparse.Namespace, tmp: Path) -> Figures:
-    from mutbot.pipeline import RunOptions
-    from mutbot.run import execute
+    from mutbot.run.execute import execute
+    from mutbot.run.options import RunOptions
 
     edits: dict[str, Any] = dict(FIXED_LOAD if args.load == "fixed" else DEFAULT_LOAD)
     edits |= {

@@ -11,11 +11,21 @@ The measured window opens once --warmup-requests requests have completed, no ear
 --warmup and no later than --max-warmup seconds after the start. It lasts at least --duration
 seconds and until --min-requests requests started inside it, at most --max-duration seconds:
 closed loop extends it while it runs; open loop knows its length up front (min-requests / rate).
+
+`--serve` keeps one process for a whole run (mutbot.load starts it): it reads one command a line
+on stdin, `{"argv": [the arguments above], "log": path, "cwd": folder}`, runs that trial on fresh
+Locust state (a new Environment, runner and user classes: the locustfile is loaded again, the
+modules it imported from its folder are forgotten), with its stdout and stderr going to `log`,
+and answers on its own stdout: `{"received": epoch}` at once, then `{"code": exit code}` when
+the trial is over, a line each. Codes as the one-shot mode's
+exit codes; after any code but 0 and 2 (the locustfile could not be loaded) it exits. It also
+exits at the end of stdin.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import math
@@ -26,6 +36,7 @@ import socket
 import struct
 import sys
 import time
+import traceback
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -37,6 +48,7 @@ from locust.env import Environment
 from locust.user import User
 from locust.util.load_locustfile import load_locustfile
 
+IMPORTED_AT = time.time()  # what a fresh process pays before it can load anything: its imports
 MAX_ERROR_KEYS = 20
 WATCHDOG_GRACE_S = 30.0
 LATE_START_S = 0.010  # an open-loop slot starting later than this found every worker busy
@@ -82,12 +94,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 LINGER_RESET = struct.pack("ii", 1, 0)  # l_onoff=1, l_linger=0: close() sends a reset
 
 
+_patched: list[bool] = []
+
+
 def reset_on_close() -> None:
     """Client sockets close with a reset instead of lingering in TIME_WAIT. A service that closes
     every connection (gunicorn's sync workers) costs one host port per request; a trial of tens
     of thousands of requests otherwise leaves as many TIME_WAIT sockets for 60 s, and the next
     trial's connects crawl hunting for a free port (measured: 2,460 -> 598 req/s, the load
     generator pinned at 100% CPU): the previous trial would decide the next one's figures."""
+    if _patched:  # once per process: a served process runs many trials
+        return
+    _patched.append(True)
     cls = gevent.socket.socket
     original = cls.connect
 
@@ -108,7 +126,13 @@ def sleep_until(epoch: float) -> None:
 
 def load_user_classes(path: Path) -> list[type[User]]:
     # load_locustfile already drops abstract classes; also drop ones with nothing to run.
-    user_classes, _shapes = load_locustfile(str(path.resolve()))
+    # It puts the working folder first on sys.path every time it is called: once is enough.
+    before = list(sys.path)
+    try:
+        user_classes, _shapes = load_locustfile(str(path.resolve()))
+    finally:
+        cwd = os.getcwd()
+        sys.path[:] = before if cwd in before else [cwd, *before]
     return [cls for cls in user_classes.values() if getattr(cls, "tasks", None)]
 
 
@@ -188,10 +212,80 @@ def on_watchdog(_signum: int, _frame: FrameType | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     # A real SIGALRM (not a gevent timer) so it fires even if the event loop is starved.
     signal.signal(signal.SIGALRM, on_watchdog)
+    if argv == ["--serve"]:
+        return serve()
+    return run(parse_args(argv), time.time())
+
+
+def serve() -> int:
+    """Trials one after the other, as commands on stdin (see the module's docstring)."""
+    replies = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # a locustfile's print() goes to the log, never into the replies
+    for line in sys.stdin:  # not monkey-patched: blocks the whole hub between trials
+        received = time.time()
+        replies.write(json.dumps({"received": received}) + "\n")  # the trial has begun
+        try:
+            command = json.loads(line)
+            argv, log, cwd = [str(a) for a in command["argv"]], command["log"], command["cwd"]
+            redirect(str(log))
+            os.chdir(str(cwd))
+        except (ValueError, KeyError, TypeError, OSError) as exc:
+            replies.write(json.dumps({"code": 64, "error": f"bad command: {exc}"}) + "\n")
+            return 64
+        code = serve_one(argv, received)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        replies.write(json.dumps({"code": code}) + "\n")
+        if code not in (0, 2):
+            return code
+        gc.collect()  # between trials, not inside the next one
+    return 0
+
+
+def serve_one(argv: list[str], received: float) -> int:
+    known = set(sys.modules)
+    try:
+        return run(parse_args(argv), received)
+    except SystemExit as exc:  # argparse: the message is in the log already
+        return exc.code if isinstance(exc.code, int) else 2
+    except Exception:
+        traceback.print_exc()
+        return 1
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        forget_user_modules(known, Path.cwd())
+
+
+def redirect(log: str) -> None:
+    """This trial's stdout and stderr go to its own log."""
+    fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+    finally:
+        os.close(fd)
+
+
+def forget_user_modules(known: set[str], folder: Path) -> None:
+    """The next trial imports the locustfile's own modules afresh, as a new process would
+    (not the libraries it imported for the first time: those are the installation's)."""
+    folder = folder.resolve()
+    installed = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    for name in set(sys.modules) - known:
+        file = getattr(sys.modules.get(name), "__file__", None)
+        if not file:
+            continue
+        path = Path(file).resolve()
+        if path.is_relative_to(folder) and not any(path.is_relative_to(p) for p in installed):
+            del sys.modules[name]
+
+
+def run(args: argparse.Namespace, received: float) -> int:
+    """One trial; `received`: when this process was asked for it (its timings start there)."""
     signal.setitimer(signal.ITIMER_REAL, args.max_warmup + args.max_duration + WATCHDOG_GRACE_S)
 
     try:
@@ -321,6 +415,7 @@ def main(argv: list[str] | None = None) -> int:
     controller.kill(block=False)
     runner.quit()
     runner.greenlet.join(timeout=5)
+    stopped = time.time()
 
     # Stopped early (max-requests) before the window was fixed: the window as planned.
     window_start = state["window_start"] or t0 + args.warmup
@@ -353,6 +448,14 @@ def main(argv: list[str] | None = None) -> int:
         "loadgen_cpu_seconds": round(cpu, 6),
         "loadgen_cpu_fraction": round(cpu / span, 6) if span > 0 else 0.0,
         "stopped_early": state["stopped_early"],
+        # epochs: where this process's time went (mutbot.trial's `timings` read them)
+        "timings": {
+            "imported": IMPORTED_AT,
+            "received": received,
+            "t0": t0,
+            "first_request": min((r[0] for r in records), default=None),
+            "stopped": stopped,
+        },
         "requests": records,
         "errors": errors,
     }

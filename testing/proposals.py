@@ -9,7 +9,7 @@ from mutbot.config import Config, load_config
 from mutbot.packs.survey import survey
 from mutbot.policy import DiffRules
 from mutbot.proposers.base import Baseline, ProposalRequest, TargetFile
-from mutbot.proposing import pack_view
+from mutbot.run.propose import pack_view
 from testing.repos import EXAMPLE
 
 # Not knobs: the simulated database wait, and the API's 2 decimal places.

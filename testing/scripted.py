@@ -14,8 +14,10 @@ from typing import Any, cast
 from mutbot.backends.base import Artifact, Backend
 from mutbot.candidates import Candidate
 from mutbot.config import Config
-from mutbot.pipeline import Context, RunOptions, Subject
 from mutbot.results import Side, Trial
+from mutbot.run.context import Context
+from mutbot.run.options import RunOptions, rules_for
+from mutbot.run.subject import Subject
 from mutbot.trial import TrialPlan
 from mutbot.worktree import Workspace
 from testing.reporters import RecordingReporter
@@ -105,6 +107,7 @@ def context(trials: ScriptedTrials, cfg: Config, run_dir: Path) -> Context:
         options=RunOptions(project=run_dir),
         config=cfg,
         config_path=run_dir / ".mutbot.yml",
+        rules=rules_for(cfg, run_dir / ".mutbot.yml", run_dir),
         run_id="scripted",
         run_dir=run_dir,
         workspace=cast(Workspace, None),  # the judging path never touches git
@@ -124,7 +127,7 @@ def artifact(ref: str) -> Artifact:
 
 
 def baseline() -> Subject:
-    return Subject("baseline", None, artifact=artifact("baseline"))
+    return Subject("baseline", None, state="tested", artifact=artifact("baseline"))
 
 
 def subject(slug: str) -> Subject:
@@ -134,4 +137,4 @@ def subject(slug: str) -> Subject:
         f"@@ -1 +1 @@\n-a = 1\n+a = {slug}\n"
     )
     candidate = Candidate(title=slug, kind="incremental", diff=diff)
-    return Subject(slug, candidate, artifact=artifact(slug))
+    return Subject(slug, candidate, state="tested", artifact=artifact(slug))

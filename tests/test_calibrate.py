@@ -36,8 +36,8 @@ from mutbot.config import Load, load_config
 from mutbot.errors import ConfigError, LoadError
 from mutbot.load import LoadRun, drive
 from mutbot.metrics import OBJECTIVES, RawLoad
-from mutbot.pipeline import RunOptions
-from mutbot.run import execute
+from mutbot.run.execute import execute
+from mutbot.run.options import RunOptions
 from testing.reporters import RecordingReporter
 from testing.repos import QUICK_LOAD, edit_config, make_repo, write_candidates
 from testing.serial_server import serial_server

@@ -9,7 +9,7 @@ import pytest
 from mutbot.cli import main
 from mutbot.config import Config, check_paths, find_config, load_config
 from mutbot.errors import ConfigError
-from mutbot.pipeline import RunOptions, load_inputs
+from mutbot.run.options import RunOptions, load_inputs
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "pricing" / ".mutbot.yml"
 
@@ -17,7 +17,7 @@ MINIMAL = "version: 1\ntargets: [Dockerfile]\nload:\n  locustfile: loadtest/locu
 
 TOP_KEYS = (
     "version, targets, protected, sandbox, tests, load, objective, cost, policy, judge, "
-    "propose, llm, production"
+    "propose, search, llm, production"
 )
 LOAD_KEYS = (
     "locustfile, users, spawn_rate, duration, warmup, arrival_rate, warmup_requests, "
@@ -697,3 +697,25 @@ def test_paths_inside_the_project_pass(tmp_path: Path) -> None:
         tmp_path, "sandbox: {context: ./loadtest/.., dockerfile: a/../Dockerfile}\n"
     )
     check_paths(load_config(path), tmp_path, path)
+
+
+def test_command_line_overrides_are_validated_like_the_file(tmp_path: Path) -> None:
+    """`--count 999` is refused as `propose.count: 999` would be (model_copy skipped that)."""
+    from testing.repos import make_repo
+
+    tmp_path = make_repo(tmp_path / "repo")
+    with pytest.raises(ConfigError, match=r"command line: propose\.count: .*at most 50"):
+        load_inputs(RunOptions(project=tmp_path, count=999))
+    with pytest.raises(ConfigError, match=r"propose\.radical"):
+        load_inputs(RunOptions(project=tmp_path, radical_share=7.0))
+    config, _ = load_inputs(RunOptions(project=tmp_path, count=3, radical_share=0.5))
+    assert (config.propose.count, config.propose.radical) == (3, 0.5)
+
+
+def test_the_search_section_is_checked(tmp_path: Path) -> None:
+    path = write(tmp_path, MINIMAL + "search: {trials: 0, budget: 20m, sampler: gp}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert "search.trials" in str(caught.value) and "search.sampler" in str(caught.value)
+    path = write(tmp_path, MINIMAL + "search: {trials: 12, budget: 20m}\n")
+    assert (load_config(path).search.trials, load_config(path).search.budget) == (12, 1200.0)

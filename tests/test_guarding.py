@@ -13,10 +13,10 @@ from mutbot.edits import unified_diff
 from mutbot.guarding import baseline_view, guard
 from mutbot.packs import PACKS
 from mutbot.packs.guard import NEVER, UNKNOWN
-from mutbot.pipeline import RunOptions, load_inputs, rules_for
 from mutbot.policy import ABSENT, Change
 from mutbot.results import RunResult, SettingChange
-from mutbot.run import execute
+from mutbot.run.execute import execute
+from mutbot.run.options import RunOptions, load_inputs, rules_for
 from mutbot.worktree import Workspace
 from testing.linepacks import example_packs
 from testing.packs import view_of

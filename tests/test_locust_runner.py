@@ -324,3 +324,85 @@ def test_client_connections_close_without_leaving_time_wait(tmp_path: Path) -> N
         data = json.loads(out.read_text())
         assert len(data["requests"]) > 20 and all(r[2] for r in data["requests"])
         assert _client_time_waits(port) == 0
+
+
+# --- --serve: one process, many trials (mutbot.load keeps one for a whole run) -------------
+
+COUNTING = """
+import counter
+from locust import HttpUser, constant, task
+
+counter.trials += 1
+print("a locustfile that prints: trial", counter.trials)
+
+
+class Visitor(HttpUser):
+    wait_time = constant(0.01)
+
+    @task
+    def hit(self):
+        self.client.get("/ok?trial=%d" % counter.trials)
+"""
+
+
+def serve_command(tmp_path: Path, host: str, name: str, locustfile: str) -> dict[str, Any]:
+    lf = tmp_path / f"{name}.py"
+    lf.write_text(locustfile)
+    argv = [
+        *("--locustfile", str(lf), "--host", host, "--users", "2", "--spawn-rate", "100"),
+        *("--duration", "0.5", "--warmup", "0.2", "--out", str(tmp_path / f"{name}.json")),
+    ]
+    return {"argv": argv, "log": str(tmp_path / f"{name}.log"), "cwd": str(tmp_path)}
+
+
+def test_a_served_process_runs_trials_one_after_the_other_each_on_fresh_state(
+    tmp_path: Path, server_url: str
+) -> None:
+    (tmp_path / "counter.py").write_text("trials = 0\n")  # a module the locustfile imports
+    commands = [
+        serve_command(tmp_path, server_url, "first", COUNTING),
+        serve_command(tmp_path, server_url, "broken", "from locust import HttpUser\n"),
+        serve_command(tmp_path, server_url, "second", COUNTING),
+    ]
+    proc = subprocess.run(
+        [sys.executable, str(RUNNER), "--serve"],
+        input="".join(json.dumps(c) + "\n" for c in commands),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr  # at the end of its input
+    # two answers a command, nothing else: the locustfile's print went to the trial's log
+    replies = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert all(set(r) == {"received"} for r in replies[::2])  # each trial began, then...
+    assert replies[1::2] == [
+        {"code": 0},
+        {"code": 2},  # a locustfile that cannot run fails its trial, not the process
+        {"code": 0},
+    ]
+    assert "no concrete User classes" in (tmp_path / "broken.log").read_text()
+    for name in ("first", "second"):
+        log = (tmp_path / f"{name}.log").read_text()
+        assert "a locustfile that prints: trial 1" in log  # its modules imported afresh
+        assert "trial 2" not in log
+        data = json.loads((tmp_path / f"{name}.json").read_text())
+        # fresh Locust state: only this trial's requests, counted from this trial's start
+        assert data["requests"] and all(r[0] >= data["t0"] for r in data["requests"])
+        assert data["timings"]["received"] <= data["t0"] <= data["timings"]["stopped"]
+    first, second = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("first", "second"))
+    assert first["timings"]["imported"] == second["timings"]["imported"]  # one process
+    assert second["t0"] >= first["window_end"]
+
+
+def test_a_served_process_exits_on_a_command_it_cannot_read(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(RUNNER), "--serve"],
+        input='{"argv": []}\n',
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 64
+    assert json.loads(proc.stdout.splitlines()[-1])["code"] == 64

@@ -5,17 +5,18 @@ statistics, and "inconclusive" that the ledger lets be measured again."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from mutbot.calm import Calm, NoQuiet, Settled
-from mutbot.evaluate import evaluate, schedule
 from mutbot.judge import Outcome
 from mutbot.ledger.model import evaluated
 from mutbot.ledger.views import MAX_UNDECIDED, history
 from mutbot.proposers.base import Deduper
 from mutbot.results import Noise, Pair
+from mutbot.run.evaluate import evaluate, schedule
 from testing import scripted
 from testing.records import candidate, run
 
@@ -230,8 +231,8 @@ class BusyAtFirst:
 
 def test_every_trial_waits_for_a_calm_machine_and_records_it(tmp_path: Path) -> None:
     trials = scripted.ScriptedTrials(scripted.noisy({"fast": {"latency_p95_ms": 0.8}}))
-    ctx = scripted.context(trials, scripted.config(), tmp_path)
-    ctx.quiet = quiet = BusyAtFirst()
+    quiet = BusyAtFirst()
+    ctx = replace(scripted.context(trials, scripted.config(), tmp_path), quiet=quiet)
     base, fast = scripted.baseline(), scripted.subject("fast")
     noise, _ = evaluate(ctx, base, [fast], schedule(ctx, base, random.Random(1)))
     assert quiet.waits == len(trials.names)  # once before every trial

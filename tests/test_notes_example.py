@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from mutbot.pipeline import RunOptions
-from mutbot.run import execute
+from mutbot.run.execute import execute
+from mutbot.run.options import RunOptions
 from testing.reporters import RecordingReporter
 from testing.repos import ROOT, edit_config, git, make_repo
 

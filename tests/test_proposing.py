@@ -10,9 +10,9 @@ import pytest
 
 from mutbot.candidates import load_candidates
 from mutbot.cli import main
-from mutbot.pipeline import RunOptions
-from mutbot.proposing import last_baseline, measured_baseline, propose_only
 from mutbot.results import BaselineResult
+from mutbot.run.options import RunOptions
+from mutbot.run.propose import last_baseline, measured_baseline, propose_only
 from testing.fake_anthropic import overloaded, serve_anthropic
 from testing.records import pairs, run
 from testing.repos import edit_config, make_repo

@@ -16,9 +16,9 @@ import pytest
 
 from mutbot.cli import main
 from mutbot.errors import BaselineError
-from mutbot.pipeline import RunOptions
 from mutbot.results import RunResult
-from mutbot.run import execute
+from mutbot.run.execute import execute
+from mutbot.run.options import RunOptions
 from testing.reporters import RecordingReporter
 from testing.repos import QUICK_LOAD, edit_config, git, make_repo, write_candidates
 

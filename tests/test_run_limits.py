@@ -17,9 +17,9 @@ from mutbot.backends.base import Artifact
 from mutbot.backends.local_backend import LocalBackend, LocalInstance
 from mutbot.config import load_config
 from mutbot.cost import cost_per_million, monthly_cost
-from mutbot.pipeline import RunOptions
 from mutbot.results import RunResult
-from mutbot.run import execute
+from mutbot.run.execute import execute
+from mutbot.run.options import RunOptions
 from testing.reporters import RecordingReporter
 from testing.rightsizing import LIMIT, compose_candidate, compose_project, write
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mutbot.pipeline import RunOptions
-from mutbot.run import execute
+from mutbot.run.execute import execute
+from mutbot.run.options import RunOptions
 from testing.reporters import RecordingReporter
 from testing.repos import QUICK_LOAD, edit_config, make_repo
 

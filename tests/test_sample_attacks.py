@@ -12,7 +12,7 @@ import pytest
 
 from mutbot.candidates import load_candidates
 from mutbot.errors import StageFailure
-from mutbot.pipeline import RunOptions, load_inputs, rules_for
+from mutbot.run.options import RunOptions, load_inputs, rules_for
 from mutbot.worktree import Workspace
 from testing.repos import ROOT, make_repo
 

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from mutbot import hardening, proposers
-from mutbot.pipeline import RunOptions
-from mutbot.run import execute
+from mutbot.run.execute import execute
+from mutbot.run.options import RunOptions
 from testing.reporters import RecordingReporter
 from testing.repos import git
 from testing.snoop import DOCKERFILE, reports, write_snoop_repo

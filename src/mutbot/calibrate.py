@@ -23,7 +23,8 @@ from mutbot.units import format_duration
 
 if TYPE_CHECKING:
     from mutbot.backends.base import Artifact
-    from mutbot.pipeline import Context, Subject
+    from mutbot.run.context import Context
+    from mutbot.run.subject import Subject
 
 WARMUP_S = 1.0  # the warm-up's floor when load.warmup is not written
 WARMUP_REQUESTS = 200  # completed before the window opens (docs/config.md says why)

@@ -26,11 +26,11 @@ from mutbot.explain import Unusable, explain, find
 from mutbot.ledger.model import evaluated
 from mutbot.ledger.store import LOCAL_PATH, FileLedger, Ledger
 from mutbot.ledger.views import history
-from mutbot.pipeline import RunOptions
 from mutbot.progress import ConsoleReporter, plain, print_ranking
-from mutbot.proposing import propose_only
 from mutbot.results import RunResult
-from mutbot.run import execute
+from mutbot.run.execute import execute
+from mutbot.run.options import RunOptions
+from mutbot.run.propose import propose_only
 from mutbot.statedir import make_folder
 from mutbot.units import parse_duration, shown
 from mutbot.validate import check_project
@@ -226,8 +226,8 @@ def _raise(message: str) -> Callable[[int, FrameType | None], None]:
 
 
 PROPOSER_HELP = (
-    "anthropic, search or file:PATH (default: anthropic when ANTHROPIC_API_KEY is set, "
-    "else the offline search)"
+    "anthropic, search, tune (the closed-loop search over joint settings) or file:PATH "
+    "(default: anthropic when ANTHROPIC_API_KEY is set, else the offline search)"
 )
 
 

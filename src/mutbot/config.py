@@ -221,6 +221,16 @@ class Propose(Section):
     keep: list[Kept] = Field(default_factory=list, max_length=MAX_LIST)
 
 
+class Search(Section):
+    """The closed-loop search (`--proposer tune`, docs/search.md): how many configurations it
+    may screen, for how long, and with which model."""
+
+    trials: int = Field(20, ge=1, le=500)  # configurations screened, the seeds included
+    budget: LongDuration | None = None  # wall time of the search phase (e.g. 20m); null: none
+    sampler: Literal["tpe", "random"] = "tpe"  # Optuna's TPE; random: a control
+    reduce: bool = True  # drop each setting of a winner whose removal costs nothing measured
+
+
 class Llm(Section):
     """The Anthropic proposer. Prices are per million tokens; set your contract's."""
 
@@ -246,6 +256,7 @@ class Config(Section):
     policy: Policy = Field(default_factory=Policy)
     judge: Judge = Field(default_factory=Judge)
     propose: Propose = Field(default_factory=Propose)
+    search: Search = Field(default_factory=Search)
     llm: Llm = Field(default_factory=Llm)
     production: Production | None = None
 
@@ -291,6 +302,18 @@ def load_config(path: Path) -> Config:
         return Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(format_errors(path, exc, Config)) from exc
+
+
+def overridden(config: Config, source: str, changes: dict[str, dict[str, object]]) -> Config:
+    """The config with `changes` (section -> key -> value) applied and validated again, as if
+    the file said so: `--count 999` is refused like `propose.count: 999` would be."""
+    data = config.model_dump()
+    for section, values in changes.items():
+        data[section] = {**data[section], **values}
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_errors(Path(source), exc, Config)) from exc
 
 
 def check_paths(config: Config, project: Path, path: Path) -> None:

@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from mutbot import backends, probe, reaper, statedir
@@ -29,17 +28,13 @@ from mutbot.errors import (
 )
 from mutbot.load import drive
 from mutbot.metrics import load_metrics
-from mutbot.pipeline import (
-    Context,
-    RunOptions,
-    Subject,
-    core_list,
-    load_inputs,
-    new_run_id,
-    prepare,
-)
 from mutbot.progress import plain
-from mutbot.trial import TrialPlan, wait_healthy
+from mutbot.run.context import Context, setup
+from mutbot.run.options import RunOptions, core_list, load_inputs, new_run_id
+from mutbot.run.stages import prepare
+from mutbot.run.subject import Subject
+from mutbot.run.subject import baseline as baseline_subject
+from mutbot.trial import wait_healthy
 from mutbot.units import format_duration, format_size
 from mutbot.validate import committed
 from mutbot.worktree import Workspace
@@ -156,20 +151,10 @@ def _check(
             detail.append(name)
         if removed:
             detail.append(f"(removed {len(removed)} leftovers of killed runs)")
-    ctx = Context(
-        options=options,
-        config=config,
-        config_path=config_path,
-        run_id=run_id,
-        run_dir=run_dir,
-        workspace=workspace,
-        backend=backend,
-        plan=TrialPlan(config, Path(config.load.locustfile), run_dir, cores.load),
-        reporter=_Reporter(out, config.tests.command),
-        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        seed=1,
-    )
-    baseline = Subject("baseline", None)
+    reporter = _Reporter(out, config.tests.command)
+    where = (run_id, run_dir)
+    ctx = setup(options, config, config_path, where, workspace, backend, reporter, cores.load)
+    baseline = baseline_subject()
     artifact = _prepare(ctx, baseline, out)
     _serve(ctx, artifact, baseline, out)
 

@@ -16,6 +16,7 @@ from mutbot.noise_rules import plain_spread
 from mutbot.report import change, fmt, interval, p_text
 from mutbot.results import CandidateResult, RunResult
 from mutbot.risk import assess_complexity, assess_risk
+from mutbot.selection_text import chosen_lines
 from mutbot.stats import holm
 from mutbot.units import parse_size, shown
 
@@ -152,6 +153,7 @@ def explain(run: RunResult, cand: CandidateResult) -> tuple[list[str], bool]:
     adjusted = holm([p if not math.isnan(p) else 1.0 for p in raw])
     p_adj = adjusted[[c.slug for c in confirmed].index(cand.slug)]
     lines.append(f"Holm across {len(confirmed)} confirmed candidate(s): p = {p_text(p_adj)}")
+    lines += _selection_lines(run, cand, rules)
     spread = None
     if run.noise:
         lines += _noise_lines(run, primary)
@@ -184,6 +186,32 @@ def explain(run: RunResult, cand: CandidateResult) -> tuple[list[str], bool]:
     )
     lines.append("matches the recorded verdict" if same else "DIFFERS from the recorded verdict")
     return lines, same
+
+
+def _selection_lines(run: RunResult, cand: CandidateResult, rules: Settings) -> list[str]:
+    """The screening estimate that chose it, recomputed from its screening pairs (a reduced
+    winner's: from the configuration it was reduced from), beside the confirmed one; and what
+    each setting of a reduced winner cost when removed, recomputed from its pairs."""
+    chosen = cand.selection
+    if chosen is None:
+        return []
+    source = find(run, chosen.reduced_from) if chosen.reduced_from else cand
+    pairs = source.screening if source else []
+    lines = [f"\nhow it was chosen: {' '.join(chosen_lines(cand, run))}"]
+    if pairs:
+        again = compare(pairs, rules.primary, rules.alpha).change
+        lines.append(
+            f"  screening estimate recomputed from {len(pairs)} pairs: "
+            f"{change(rules.primary, again)} (recorded "
+            f"{change(rules.primary, chosen.screening_change or math.nan)})"
+        )
+    for c in chosen.contributions:
+        cost = compare(c.pairs, rules.primary, rules.alpha).change if c.pairs else math.nan
+        lines.append(
+            f"  {c.key}: {'kept' if c.kept else 'dropped'}, removing it "
+            f"{change(rules.primary, cost)} over {len(c.pairs)} pairs (recomputed)"
+        )
+    return lines
 
 
 def _noise_lines(run: RunResult, primary: str) -> list[str]:

@@ -157,8 +157,10 @@ def judge(
     spread: float | None,
     risk: tuple[float, list[Finding]],
     complexity: tuple[float, list[Finding]],
+    comparisons: dict[str, Comparison] | None = None,
 ) -> Outcome:
-    comparisons = compare_all(pairs, settings.alpha)
+    """`comparisons`: the pairs' comparisons when the caller has them (computed once a run)."""
+    comparisons = comparisons or compare_all(pairs, settings.alpha)
     comp = comparisons[settings.primary]
     floor = effect_floor(settings, spread, len(pairs))
     confidence = 1 - p_adjusted if not math.isnan(p_adjusted) else 0.0

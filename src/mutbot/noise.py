@@ -8,11 +8,12 @@ import random
 from dataclasses import dataclass, field, replace
 
 from mutbot.judge import noise_spread
-from mutbot.measure import pair
 from mutbot.metric_math import deltas
 from mutbot.noise_rules import plain_spread
-from mutbot.pipeline import Context, Subject
 from mutbot.results import Noise, Pair
+from mutbot.run.context import Context
+from mutbot.run.measure import pair
+from mutbot.run.subject import Subject
 
 
 @dataclass

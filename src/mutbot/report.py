@@ -13,6 +13,7 @@ from unidiff.patch import PatchSet
 from mutbot.guardrails import memory_peaks
 from mutbot.metrics import METRICS
 from mutbot.results import CandidateResult, Comparison, RunResult
+from mutbot.selection_text import chosen_lines, contribution_lines
 from mutbot.units import parse_size
 
 
@@ -371,6 +372,8 @@ def render_pr(
         remeasured=[(p.index + 1, why) for p in candidate.pairs for why in p.remeasured],
         load=load_text(run),
         clear_level=f"{1 - float(run.judge.get('guardrail_alpha', 0.1)):.0%}",  # type: ignore[arg-type]
+        chosen=chosen_lines(candidate, run),
+        contributions=contribution_lines(candidate),
     )
 
 

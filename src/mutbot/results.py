@@ -44,6 +44,8 @@ class Trial(_Record):
     # a busy one, what was busy ("started anyway: 63% CPU busy after 15 s")
     calm_wait: float = 0.0
     started_busy: str | None = None
+    # where its seconds went (start, healthy, warmup, window, teardown, ...: trial.trial_timings)
+    timings: dict[str, float] = Field(default_factory=dict)
 
 
 class Pair(_Record):
@@ -152,6 +154,77 @@ class SettingChange(_Record):
     reaches: str  # build | command | environment | resources | none
 
 
+Value = int | float | bool | str | None  # a setting's value
+
+
+class Contribution(_Record):
+    """What one setting of a reduced winner is worth: the change measured when it alone went
+    back to the baseline's value (paired against the configuration that still had it)."""
+
+    key: str
+    before: Value  # the baseline's value
+    after: Value  # the winner's
+    cost: float | None  # the primary's change when removed, its own direction; None: not measured
+    pairs: list[Pair]  # the configuration without it (candidate) against the one with it
+    kept: bool
+    note: str = ""
+
+
+class Selection(_Record):
+    """How the candidate was chosen before its confirmation block: the winner's curse made
+    visible (the best of many screened estimates is biased toward luck)."""
+
+    tried: int  # configurations screened in the run, this one included
+    screen_pairs: int
+    screening_change: float | None  # the primary's change in its screening block
+    rank: int | None = None  # by the screening estimate, 1 = best
+    reduced_from: str | None = None  # the slug of the configuration it was reduced from
+    contributions: list[Contribution] = Field(default_factory=list)
+
+
+class SearchDimension(_Record):
+    key: str
+    kind: str  # int | float | choice
+    current: Value
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    choices: list[Value] = Field(default_factory=list)
+    why: str = ""
+
+
+class SearchStep(_Record):
+    """One configuration the closed loop considered, in order."""
+
+    index: int
+    source: Literal["seed", "model"]
+    title: str
+    slug: str | None  # the candidate measured for it; None: nothing was measured
+    params: dict[str, Value] | None  # None: a seed outside the space
+    status: Literal["screened", "failed", "known", "repeat", "skipped"]
+    d: float | None  # screening estimate as a log ratio, + = better (failed: the penalty)
+    change: float | None = None  # the same as the primary's own relative change
+    best: float | None = None  # best d among the screened so far
+    seconds: float = 0.0  # since the search started
+    note: str = ""
+
+
+class SearchRecord(_Record):
+    sampler: str
+    trials: int  # the budget in configurations
+    budget_seconds: float | None
+    seconds: float
+    stopped: str  # why the loop ended
+    space: list[SearchDimension]
+    steps: list[SearchStep]
+    warm: int  # configurations from the ledger's history the model started from
+    notes: list[str] = Field(default_factory=list)
+
+    @property
+    def screened(self) -> int:
+        return sum(1 for s in self.steps if s.status == "screened")
+
+
 class CandidateResult(_Record):
     slug: str
     title: str
@@ -183,6 +256,7 @@ class CandidateResult(_Record):
     # memory limit: cpus, memory (as the config writes sizes) and cost_month_usd at them;
     # empty: the run's limits, as the baseline's
     limits: dict[str, str | float] = Field(default_factory=dict)
+    selection: Selection | None = None  # how screening chose it; None: it was not screened
 
 
 class ProposalRecord(_Record):
@@ -230,3 +304,4 @@ class RunResult(_Record):
     proposal: ProposalRecord | None = None
     interrupted: bool = False
     settled: list[str] = Field(default_factory=list)  # the disk after the builds, each time
+    search: SearchRecord | None = None  # the closed-loop search, when it ran

@@ -8,8 +8,8 @@ import pytest
 
 from mutbot import backends
 from mutbot.errors import SandboxError
-from mutbot.pipeline import RunOptions
-from mutbot.run import execute
+from mutbot.run.execute import execute
+from mutbot.run.options import RunOptions
 from testing.reporters import RecordingReporter
 from testing.repos import make_repo, write_candidates
 

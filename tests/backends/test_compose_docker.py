@@ -13,7 +13,7 @@ import pytest
 
 from mutbot.backends.base import CorePlan
 from mutbot.backends.docker_backend import DockerBackend
-from mutbot.pipeline import RunOptions, load_inputs
+from mutbot.run.options import RunOptions, load_inputs
 from mutbot.trial import wait_healthy
 from testing.service_apps import write_service_app
 

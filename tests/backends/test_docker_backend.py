@@ -9,8 +9,9 @@ from typing import Any
 import docker.errors
 import pytest
 
+from mutbot.backends import cgroups
 from mutbot.backends.base import CorePlan
-from mutbot.backends.docker_backend import DockerBackend
+from mutbot.backends.docker_backend import DockerBackend, _to_sample
 from mutbot.config_sandbox import Sandbox
 from mutbot.errors import StageFailure
 from mutbot.trial import wait_healthy
@@ -200,3 +201,81 @@ def test_loopback_mode_publishes_on_127_0_0_1_only(tmp_path: Path, docker_clean:
         assert "outbound network NOT blocked" in backend.guarantees
     finally:
         backend.close()
+
+
+def test_usage_is_read_from_the_cgroup_and_the_window_closes_without_waiting_for_the_engine(
+    tmp_path: Path, docker_clean: Any
+) -> None:
+    """On a host running the engine (as here), samples come straight from the container's
+    cgroup: the same figures as the engine's stats, and one taken after the window's end as
+    soon as it is asked for (the stats stream sends one a second)."""
+    backend = make("t-cgroup")
+    project = write_service(tmp_path / "svc")
+    try:
+        artifact = backend.build(project, "mutbot-t-cgroup:x", tmp_path / "build.log")
+        instance = backend.start(artifact, tmp_path / "service.log")
+        wait_healthy(instance, "/", 10)
+        instance.start_sampling()
+        assert instance.sampler == "cgroup"
+        for _ in range(50):
+            urllib.request.urlopen(instance.url + "/", timeout=5).read()
+        window_end = time.time()
+        samples = instance.stop_sampling(until=window_end)
+        assert samples[0].at < window_end <= samples[-1].at
+        assert samples[-1].cpu_seconds > samples[0].cpu_seconds > 0
+        engine = _to_sample(instance.container.stats(stream=False))
+        assert engine is not None
+        assert engine.cpu_seconds == pytest.approx(samples[-1].cpu_seconds, rel=0.2)
+        assert engine.memory_bytes == pytest.approx(samples[-1].memory_bytes, rel=0.2)
+        assert instance.stop_sampling() == samples  # nothing more once stopped
+        instance.stop()
+    finally:
+        backend.close()
+
+
+def test_without_a_cgroup_the_stats_stream_still_covers_the_windows_end(
+    tmp_path: Path, docker_clean: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cgroups, "find", lambda *_args, **_kw: None)  # an engine elsewhere
+    backend = make("t-stream")
+    project = write_service(tmp_path / "svc")
+    try:
+        artifact = backend.build(project, "mutbot-t-stream:x", tmp_path / "build.log")
+        instance = backend.start(artifact, tmp_path / "service.log")
+        wait_healthy(instance, "/", 10)
+        instance.start_sampling()
+        assert instance.sampler == "stats"
+        time.sleep(1.5)
+        window_end = time.time()
+        samples = instance.stop_sampling(until=window_end)
+        assert samples and samples[-1].at >= window_end
+        instance.stop()
+    finally:
+        backend.close()
+
+
+def test_a_released_instance_goes_while_the_next_one_starts_or_when_the_backend_closes(
+    tmp_path: Path, docker_clean: Any
+) -> None:
+    backend = make("t-release")
+    project = write_service(tmp_path / "svc")
+    try:
+        artifact = backend.build(project, "mutbot-t-release:x", tmp_path / "build.log")
+        first = backend.start(artifact, tmp_path / "first.log")
+        wait_healthy(first, "/", 10)
+        first.release()
+        # kept, idle, through whatever comes before the next start (a wait for a calm machine)
+        first.container.reload()
+        assert first.container.status == "running"
+        assert not (tmp_path / "first.log").exists()
+
+        second = backend.start(artifact, tmp_path / "second.log")
+
+        with pytest.raises(docker.errors.NotFound):  # gone before the second one is handed out
+            first.container.reload()
+        assert (tmp_path / "first.log").exists()
+        assert wait_healthy(second, "/", 10) < 10
+        second.release()
+    finally:
+        backend.close()
+    assert (tmp_path / "second.log").exists()  # closing stopped it, its log saved first

@@ -12,8 +12,8 @@ import pytest
 
 from mutbot.backends.base import Artifact
 from mutbot.backends.docker_backend import DockerBackend, DockerInstance
-from mutbot.pipeline import RunOptions
-from mutbot.run import execute
+from mutbot.run.execute import execute
+from mutbot.run.options import RunOptions
 from testing.reporters import RecordingReporter
 from testing.repos import edit_config
 from testing.rightsizing import LIMIT, compose_candidate, compose_project, write

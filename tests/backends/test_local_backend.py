@@ -145,3 +145,23 @@ def test_a_change_the_local_backend_would_not_use_is_not_measured_as_an_a_a(
         backend.build(project, "x", tmp_path / "b.log", ("config/server.ini",))
     finally:
         backend.close()
+
+
+def test_the_windows_end_is_sampled_when_asked_and_release_stops_at_once(
+    tmp_path: Path, reachable: Path
+) -> None:
+    backend, project = make(reachable)
+    try:
+        artifact = backend.build(project, "x", tmp_path / "b.log")
+        instance = backend.start(artifact, tmp_path / "s.log")
+        wait_healthy(instance, "/", 10)
+        instance.start_sampling()
+        time.sleep(0.3)
+        window_end = time.time()
+        samples = instance.stop_sampling(until=window_end)
+        assert samples[-1].at >= window_end  # taken then, not at the watchdog's next look
+        assert [s.at for s in samples] == sorted(s.at for s in samples)
+        instance.release()
+        assert instance.process.poll() is not None
+    finally:
+        backend.close()

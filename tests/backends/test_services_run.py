@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from mutbot.pipeline import RunOptions
-from mutbot.run import execute
+from mutbot.run.execute import execute
+from mutbot.run.options import RunOptions
 from testing.reporters import RecordingReporter
 from testing.repos import make_repo
 from testing.service_apps import write_service_app

@@ -11,7 +11,7 @@ from mutbot.packs.survey import survey
 from mutbot.policy import DiffRules
 from mutbot.proposers.base import Baseline, ProposalRequest, TargetFile
 from mutbot.proposers.search import SearchProposer
-from mutbot.proposing import pack_view
+from mutbot.run.propose import pack_view
 from testing.proposals import example_config
 from testing.repos import ROOT
 

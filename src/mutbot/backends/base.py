@@ -50,10 +50,17 @@ class Instance(Protocol):
 
     def start_sampling(self) -> None: ...
 
-    def stop_sampling(self) -> list[Sample]: ...
+    def stop_sampling(self, until: float | None = None) -> list[Sample]:
+        """The samples since start_sampling; with `until` (epoch seconds, the window's end),
+        once one was taken at or after it (or the backend gave up waiting for one)."""
 
     def stop(self) -> None:
         """Save logs and remove everything this instance made; safe to call twice."""
+
+    def release(self) -> None:
+        """Done with it, after a trial that went well: stopped now, or (Docker) while the
+        backend starts its next instance, before that one's time to healthy is counted, or
+        when the backend closes. Its log is saved all the same."""
 
 
 class Backend(Protocol):

@@ -8,6 +8,7 @@ import contextlib
 import os
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import docker.errors
 import requests.exceptions
 
 from mutbot import reaper
+from mutbot.backends import cgroups
 from mutbot.backends.base import Artifact, CorePlan, Limits, Sample, helper_thread
 from mutbot.backends.docker_services import (
     Launcher,
@@ -31,6 +33,8 @@ from mutbot.errors import SandboxError, StageFailure
 from mutbot.units import format_size
 
 LABEL = "mutbot.run"
+SAMPLE_WAIT_S = 5.0  # stop_sampling waits at most this for the record it needs
+CGROUP_PERIOD_S = 0.5  # between samples read from the cgroup
 OWNER = reaper.OWNER_LABEL  # host:pid:start-time of the run that made it
 
 
@@ -68,6 +72,7 @@ class DockerBackend:
         }
         self._services = Launcher(self.client, sandbox, run_id, self.labels, cores.service, values)
         self._kept: dict[tuple[str, str, str], ServiceSet] = {}  # reset: candidate
+        self._released: list[DockerInstance] = []  # to stop while the next instance starts
         isolation = (
             "an internal network with no route out"
             if sandbox.network == "isolated"
@@ -179,6 +184,20 @@ class DockerBackend:
         """The services first (ready before the service starts, so their start-up is never part
         of its time to healthy), then the service on their network, with the artifact's limits
         (a candidate's own) or the config's."""
+        released, self._released = self._released, []
+        # the instances released since the last start go while this one starts: nothing is
+        # measured then, and both are gone or up before its time to healthy is counted
+        teardown = _Teardown(released)
+        try:
+            instance = self._start(artifact, log, side)
+        finally:
+            teardown.join()
+        if teardown.errors:
+            instance.stop()
+            raise SandboxError(teardown.errors[0])
+        return instance
+
+    def _start(self, artifact: Artifact, log: Path, side: str) -> DockerInstance:
         limits = artifact.limits or Limits(self.sandbox.cpus, self.sandbox.memory)
         services = self._services_for(artifact, log, side)
         owned = services is not None and self.sandbox.reset == "trial"  # removed with it
@@ -212,7 +231,13 @@ class DockerBackend:
             binding = container.attrs["NetworkSettings"]["Ports"][f"{port}/tcp"][0]
             url = f"http://127.0.0.1:{binding['HostPort']}"
         return DockerInstance(
-            container, url, log, limits.memory, services=services, owns_services=owned
+            container,
+            url,
+            log,
+            limits.memory,
+            services=services,
+            owns_services=owned,
+            release=self._released.append,
         )
 
     def refuses(self, limits: Limits) -> str | None:
@@ -243,7 +268,11 @@ class DockerBackend:
 
     def close(self) -> None:
         """Remove by label, so objects whose creation was interrupted are found too."""
-        for kept in self._kept.values():  # their logs, while they still exist
+        released, self._released = self._released, []
+        for instance in released:  # their logs, while they still exist
+            with contextlib.suppress(SandboxError, OSError):
+                instance.stop()
+        for kept in self._kept.values():
             with contextlib.suppress(SandboxError, OSError):
                 kept.remove()
         self._kept.clear()
@@ -294,8 +323,10 @@ class DockerInstance:
         memory: int,
         services: ServiceSet | None = None,
         owns_services: bool = False,
+        release: Callable[[DockerInstance], None] | None = None,
     ) -> None:
         self.container = container
+        self._release = release
         self.url = url
         self.services = services  # its dependencies, ready before it started
         self._owns_services = owns_services  # removed with it (reset: trial)
@@ -303,6 +334,10 @@ class DockerInstance:
         self._memory = memory
         self._samples: list[Sample] = []
         self._stop = threading.Event()
+        self._arrived = threading.Condition()  # a sample came in, or sampling ended
+        self._closed = False  # no more samples: stop_sampling returned them
+        self._files: cgroups.Files | None = None
+        self.sampler = "none"  # "cgroup" or "stats" once sampling started
         self._thread: threading.Thread | None = None
         self._stopped = False
 
@@ -316,27 +351,89 @@ class DockerInstance:
         return self.services.failure() if self.services else None
 
     def start_sampling(self) -> None:
-        self._thread = threading.Thread(target=self._sample, daemon=True)
+        """From the container's cgroup when it is on this host (a sample now, then every
+        CGROUP_PERIOD_S); else from the engine's stats stream (one record a second)."""
+        pid = (self.container.attrs.get("State") or {}).get("Pid")
+        self._files = cgroups.find(pid, self.container.id) if pid else None
+        self.sampler = "cgroup" if self._files else "stats"
+        if self._files is not None:
+            self._take(self._files)
+        target = self._poll if self._files is not None else self._stream
+        self._thread = threading.Thread(target=target, daemon=True)
         self._thread.start()
 
-    def stop_sampling(self) -> list[Sample]:
+    def stop_sampling(self, until: float | None = None) -> list[Sample]:
+        """The samples so far. From the cgroup: one more, now (`until` has passed: it is the
+        window's end). From the stats stream: without `until`, after the next record; with it,
+        once a record taken at or after `until` is in (often already), at most SAMPLE_WAIT_S."""
+        with self._arrived:
+            if self._closed:  # stopped already
+                return list(self._samples)
+        if self._files is not None:
+            self._stop.set()
+            if self._thread is not None:
+                self._thread.join(timeout=SAMPLE_WAIT_S)
+            if until is not None and (wait := until - time.time()) > 0:
+                time.sleep(wait)
+            self._take(self._files)
+        elif until is not None:
+            with self._arrived:
+                self._arrived.wait_for(self._covers(until), timeout=SAMPLE_WAIT_S)
+                self._closed = True  # what the stream sends from now on is not this window's
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        return list(self._samples)
+        if self._thread is not None and not self._closed:
+            self._thread.join(timeout=SAMPLE_WAIT_S)
+        with self._arrived:
+            self._closed = True
+            return list(self._samples)
 
-    def _sample(self) -> None:
-        # The engine pushes one stats record a second; totals are cumulative.
+    def _covers(self, until: float) -> Callable[[], bool]:
+        def covered() -> bool:
+            ended = self._thread is None or not self._thread.is_alive()
+            return ended or bool(self._samples and self._samples[-1].at >= until)
+
+        return covered
+
+    def _take(self, files: cgroups.Files) -> None:
+        sample = cgroups.read(files)
+        if sample is not None:
+            with self._arrived:
+                self._samples.append(sample)
+
+    def _poll(self) -> None:
+        helper_thread()
+        assert self._files is not None
+        while not self._stop.wait(CGROUP_PERIOD_S):
+            self._take(self._files)
+
+    def _stream(self) -> None:
+        # The engine pushes one stats record a second; totals are cumulative. The stream ends
+        # when the container goes (stop), or after the next record once sampling stopped.
         helper_thread()
         try:
             for stats in self.container.stats(stream=True, decode=True):
                 sample = _to_sample(stats)
-                if sample is not None:
-                    self._samples.append(sample)
+                with self._arrived:
+                    if self._closed:
+                        return
+                    if sample is not None:
+                        self._samples.append(sample)
+                        self._arrived.notify_all()
                 if self._stop.is_set():
                     return
         except (docker.errors.APIError, requests.exceptions.RequestException, ValueError):
             return
+        finally:
+            with self._arrived:
+                self._arrived.notify_all()  # a waiting stop_sampling need not wait any longer
+
+    def release(self) -> None:
+        """Done with it: the backend stops it while it starts the next instance (or closes)."""
+        self._stop.set()  # no more samples
+        if self._release is None or self._stopped:
+            self.stop()
+        else:
+            self._release(self)
 
     def stop(self) -> None:
         if self._stopped:
@@ -352,6 +449,30 @@ class DockerInstance:
             raise SandboxError(f"cannot remove container {self.container.short_id}: {exc}") from exc
         if self._owns_services and self.services is not None:
             self.services.remove()
+
+
+class _Teardown:
+    """Stops instances in helper threads; join() waits for all of them and keeps what failed."""
+
+    def __init__(self, instances: list[DockerInstance]) -> None:
+        self.errors: list[str] = []
+        self._threads = [
+            threading.Thread(target=self._stop, args=(instance,), daemon=True)
+            for instance in instances
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _stop(self, instance: DockerInstance) -> None:
+        helper_thread()
+        try:
+            instance.stop()
+        except (SandboxError, OSError) as exc:
+            self.errors.append(str(exc))
+
+    def join(self) -> None:
+        for thread in self._threads:
+            thread.join()
 
 
 def _to_sample(stats: dict[str, Any]) -> Sample | None:

@@ -226,6 +226,12 @@ def _kill_group(process: subprocess.Popen[bytes], groups: Path) -> None:
     reaper.forget_group(groups, process.pid)
 
 
+def _usage(root: psutil.Process) -> tuple[float, int]:
+    """CPU seconds and resident memory of a process and all its descendants."""
+    tree = [root, *root.children(recursive=True)]
+    return sum(sum(p.cpu_times()[:2]) for p in tree), sum(p.memory_info().rss for p in tree)
+
+
 class LocalInstance:
     def __init__(
         self, process: subprocess.Popen[bytes], out: IO[bytes], url: str, memory: int, groups: Path
@@ -252,9 +258,15 @@ class LocalInstance:
     def start_sampling(self) -> None:
         self._sampling = True
 
-    def stop_sampling(self) -> list[Sample]:
+    def stop_sampling(self, until: float | None = None) -> list[Sample]:
+        """The watchdog's samples (every 0.2 s); with `until` (the window's end, passed), one
+        more taken now, so the window's end is covered without waiting for the next."""
         self._sampling = False
-        return list(self._samples)
+        if until is not None and not (self._samples and self._samples[-1].at >= until):
+            with contextlib.suppress(psutil.Error):
+                cpu, rss = _usage(psutil.Process(self.process.pid))
+                self._samples.append(Sample(at=time.time(), cpu_seconds=cpu, memory_bytes=rss))
+        return sorted(self._samples, key=lambda sample: sample.at)
 
     def _watch(self) -> None:
         """Samples CPU and resident memory of the whole process tree; enforces the memory limit."""
@@ -265,9 +277,7 @@ class LocalInstance:
             return
         while not self._stop.wait(0.2):
             try:
-                tree = [root, *root.children(recursive=True)]
-                cpu = sum(sum(p.cpu_times()[:2]) for p in tree)
-                rss = sum(p.memory_info().rss for p in tree)
+                cpu, rss = _usage(root)
             except psutil.NoSuchProcess:
                 return
             if rss > self._memory:
@@ -276,6 +286,9 @@ class LocalInstance:
                 return
             if self._sampling:
                 self._samples.append(Sample(at=time.time(), cpu_seconds=cpu, memory_bytes=rss))
+
+    def release(self) -> None:
+        self.stop()  # a process group goes at once
 
     def stop(self) -> None:
         if self._stopped:

@@ -30,11 +30,11 @@ from mutbot.ledger.branch import BranchLedger
 from mutbot.ledger.model import evaluated
 from mutbot.ledger.store import Ledger
 from mutbot.ledger.views import history
-from mutbot.pipeline import RunOptions, load_inputs, rules_for
 from mutbot.progress import ConsoleReporter, plain, print_ranking
 from mutbot.report import headline
 from mutbot.results import RunResult
-from mutbot.run import execute
+from mutbot.run.execute import execute
+from mutbot.run.options import RunOptions, load_inputs, rules_for
 
 MAX_EVENT = 32 * 1024**2  # bytes; GitHub caps webhook payloads at 25 MB
 REFUSAL = (

@@ -59,6 +59,7 @@ class Fields(BaseModel):
     reason: str | None = None
     primary: str | None = None  # the metric the predicted effect is about
     change: float | None = None  # predicted by the sandbox, the metric's own direction
+    screened: float | None = None  # the screening block's estimate of the same
     ci_low: float | None = None
     ci_high: float | None = None
     p_adjusted: float | None = None
@@ -74,7 +75,7 @@ class Fields(BaseModel):
     note: str | None = None
 
     # NaN (a metric that could not be measured) is not JSON: store it as absent
-    @field_validator("change", "ci_low", "ci_high", "p_adjusted")
+    @field_validator("change", "screened", "ci_low", "ci_high", "p_adjusted")
     @classmethod
     def _finite(cls, value: float | None) -> float | None:
         return value if value is None or math.isfinite(value) else None
@@ -180,6 +181,7 @@ def _evaluated(run: RunResult, c: CandidateResult, proposer: str | None) -> Entr
         reason=c.reason,
         primary=primary or None,
         change=comp.change if comp else None,
+        screened=c.selection.screening_change if c.selection else None,
         ci_low=comp.ci_low if comp else None,
         ci_high=comp.ci_high if comp else None,
         p_adjusted=c.judgement.p_adjusted if c.judgement else None,

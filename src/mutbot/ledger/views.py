@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from pydantic import ConfigDict
 
 from mutbot.ledger.model import Entry, Fields
+from mutbot.metric_math import to_d
 from mutbot.metrics import METRICS
 from mutbot.proposers.base import HistoryEntry
 
@@ -65,6 +66,16 @@ def improvement(record: Fields) -> float | None:
     if record.change is None or record.primary not in METRICS:
         return None
     return record.change if METRICS[record.primary].better == "higher" else -record.change
+
+
+def measured_d(record: Fields) -> float | None:
+    """The primary's measured change as a log ratio, + = better: the confirmation's when it
+    had one, else the screening's (what the closed-loop search warm-starts from)."""
+    change = record.change if record.change is not None else record.screened
+    if change is None or record.primary not in METRICS:
+        return None
+    d = to_d(record.primary, change)
+    return d if math.isfinite(d) else None
 
 
 def realised(record: Fields) -> float | None:
@@ -135,6 +146,8 @@ def history(entries: Iterable[Entry]) -> tuple[HistoryEntry, ...]:
                 change=improvement(record),
                 outcome=outcome(record),
                 final=settled(record, undecided.get(record.fingerprint, 0)),
+                d=measured_d(record),
+                base_commit=record.base_commit,
             )
         )
     return tuple(found)

@@ -1,5 +1,5 @@
 """Proposers: where candidates come from. A Protocol (`base.Proposer`) and a registry, like
-pre-commit's languages: `--proposer anthropic|search|file:PATH`. Each entry imports its module
+pre-commit's languages: `--proposer anthropic|search|tune|file:PATH`. Each entry imports its module
 when called, so reading results never loads the LLM SDK."""
 
 from __future__ import annotations
@@ -31,9 +31,19 @@ def _search(config: Config, project: Path, log: Log, env: Mapping[str, str]) -> 
     return search.create()
 
 
+def _tune(config: Config, project: Path, log: Log, env: Mapping[str, str]) -> Proposer:
+    """The closed-loop search: the packs' fixes (and the LLM's candidates, with a key) seed it,
+    then the run's loop asks the model for the rest (mutbot.tune)."""
+    from mutbot.proposers.seeds import Seeds
+
+    llm = _anthropic(config, project, log, env) if env.get(KEY_VARIABLE) else None
+    return Seeds(_search(config, project, log, env), llm)
+
+
 PROPOSERS: dict[str, Callable[[Config, Path, Log, Mapping[str, str]], Proposer]] = {
     "anthropic": _anthropic,
     "search": _search,
+    "tune": _tune,
 }
 
 

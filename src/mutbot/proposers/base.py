@@ -74,6 +74,9 @@ class HistoryEntry(BaseModel):
     change: float | None = None  # measured change of the primary metric, + = better
     outcome: str | None = None  # open | merged | closed | reverted, once a PR exists
     final: bool = True  # false: the judge could not decide; proposing it again is allowed
+    # the measured log ratio of the primary, + = better: the confirmation's, else screening's
+    d: float | None = None
+    base_commit: str | None = None  # the commit it was measured on
 
 
 @dataclass(frozen=True)

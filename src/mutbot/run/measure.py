@@ -13,8 +13,9 @@ from collections.abc import Callable
 from mutbot.errors import BaselineError, StageFailure, TrialInvalid
 from mutbot.metrics import METRICS
 from mutbot.noise_rules import transient
-from mutbot.pipeline import Context, Subject
 from mutbot.results import InvalidTrial, Pair, Side, Trial
+from mutbot.run.context import Context
+from mutbot.run.subject import Subject
 
 ORDERS: list[tuple[Side, Side]] = [("baseline", "candidate"), ("candidate", "baseline")]
 
@@ -27,13 +28,16 @@ def block(
     label: str,
     rng: random.Random,
     between: Callable[[], None] = lambda: None,
+    duel: bool = False,
 ) -> list[Pair]:
     """`count` pairs; StageFailure when the subject fails, BaselineError when the baseline does.
-    `between` runs before each pair (A/A pairs spread through the run)."""
+    `between` runs before each pair (A/A pairs spread through the run). `duel`: `baseline` is
+    another candidate (a winner against its reduction): no transient test against the run's
+    baseline trials, and a failure of either side is the subject's."""
     out = []
     for index in range(count):
         between()
-        out.append(pair(ctx, baseline, subject, index, count, label, rng))
+        out.append(pair(ctx, baseline, subject, index, count, label, rng, duel))
     return out
 
 
@@ -45,6 +49,7 @@ def pair(
     count: int,
     label: str,
     rng: random.Random,
+    duel: bool = False,
 ) -> Pair:
     reasons: list[str] = []  # invalid trials
     set_aside: list[str] = []  # transients
@@ -53,7 +58,9 @@ def pair(
         order = rng.choice(ORDERS)
         try:
             done = {
-                side: _trial(ctx, baseline, subject, side, f"{label}-{index + 1}", attempt, count)
+                side: _trial(
+                    ctx, baseline, subject, side, f"{label}-{index + 1}", attempt, count, duel
+                )
                 for side in order
             }
         except TrialInvalid as invalid:
@@ -64,17 +71,18 @@ def pair(
         measured = Pair(
             index=index, order=order, baseline=done["baseline"], candidate=done["candidate"]
         )
-        why = disturbed(ctx, measured, aa=subject.candidate is None)
+        why = None if duel else disturbed(ctx, measured, aa=subject.candidate is None)
         if why and attempt + 1 < attempts:
             set_aside.append(f"measurement {attempt + 1} set aside: {why}")
             ctx.reporter.stage(subject.slug, f"{label} pair {index + 1}: {why}; measured again")
             continue
         if why:
             set_aside.append(f"kept after {attempt + 1} measurements, still off: {why}")
-        _remember(ctx, measured, aa=subject.candidate is None)
+        if not duel:
+            _remember(ctx, measured, aa=subject.candidate is None)
         return measured.model_copy(update={"remeasured": set_aside})
     message = f"{label} pair {index + 1} invalid {len(reasons)} times: {reasons[-1]}"
-    if subject.candidate is None:
+    if subject.candidate is None and not duel:
         raise BaselineError(f"cannot measure the baseline: {message}")
     raise StageFailure("load", message)
 
@@ -89,7 +97,7 @@ def disturbed(ctx: Context, measured: Pair, aa: bool) -> str | None:
     the run's recent baseline trials. The candidate side is never the test: that would bias it."""
     primary = ctx.config.objective.primary
     for trial in _sides(measured, aa):
-        found = transient(trial.metrics.get(primary, float("nan")), ctx.recent)
+        found = transient(trial.metrics.get(primary, float("nan")), ctx.log.recent)
         if found is not None:
             info = METRICS[primary]
             unit = f" {info.unit}" if info.unit else ""
@@ -103,7 +111,7 @@ def disturbed(ctx: Context, measured: Pair, aa: bool) -> str | None:
 
 def _remember(ctx: Context, measured: Pair, aa: bool) -> None:
     primary = ctx.config.objective.primary
-    ctx.recent.extend(t.metrics.get(primary, float("nan")) for t in _sides(measured, aa))
+    ctx.log.recent.extend(t.metrics.get(primary, float("nan")) for t in _sides(measured, aa))
 
 
 def _trial(
@@ -114,6 +122,7 @@ def _trial(
     name: str,
     attempt: int,
     count: int,
+    duel: bool = False,
 ) -> Trial:
     ctx.reporter.stage(subject.slug, f"{name.replace('-', ' ', 1)}/{count}: {side}")
     artifact = baseline.artifact if side == "baseline" else subject.artifact
@@ -131,6 +140,6 @@ def _trial(
     except TrialInvalid as invalid:
         raise TrialInvalid(side, str(invalid)) from invalid
     except StageFailure as failure:
-        if side == "baseline" or subject.candidate is None:
+        if not duel and (side == "baseline" or subject.candidate is None):
             raise BaselineError(f"the baseline failed a trial: {failure}") from failure
         raise StageFailure(failure.stage, f"{name}: {failure.reason}") from failure

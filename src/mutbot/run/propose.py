@@ -17,7 +17,6 @@ from mutbot.metrics import medians
 from mutbot.packs.survey import survey
 from mutbot.packs.view import View, from_config
 from mutbot.packs.view import build as build_view
-from mutbot.pipeline import RunOptions, load_inputs, rules_for
 from mutbot.policy import DiffRules
 from mutbot.proposers.base import (
     Baseline,
@@ -29,6 +28,7 @@ from mutbot.proposers.base import (
 )
 from mutbot.repofiles import repo_at
 from mutbot.results import Pair, ProposalRecord, RunResult
+from mutbot.run.options import RunOptions, load_inputs, rules_for
 from mutbot.targets import read_targets
 from mutbot.worktree import Workspace
 

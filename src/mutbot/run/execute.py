@@ -1,4 +1,4 @@
-"""`mutbot run`: set up a run, push every candidate through the pipeline, write the outputs."""
+"""`mutbot run`: set up a run, push every candidate through the spine, write the outputs."""
 
 from __future__ import annotations
 
@@ -7,53 +7,64 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from mutbot import backends, proposers, reaper, statedir
+from mutbot import backends, load, proposers, reaper, statedir
+from mutbot.backends.base import Backend
 from mutbot.calibrate import calibrate_run, calibration_record, load_record
-from mutbot.calm import MachineQuiet
+from mutbot.calm import MachineQuiet, Quiet
 from mutbot.calm_rules import Thresholds
 from mutbot.config import Config
 from mutbot.cost import monthly_cost
 from mutbot.errors import BaselineError, ConfigError, Interrupted
-from mutbot.evaluate import evaluate, schedule
 from mutbot.guarding import baseline_view
 from mutbot.judge import Outcome
 from mutbot.metric_math import to_d
 from mutbot.metrics import medians
-from mutbot.pipeline import (
-    Context,
-    Reporter,
-    RunOptions,
-    Subject,
-    core_list,
-    diff_rules,
-    freeze,
-    load_inputs,
-    make_subjects,
-    new_run_id,
-    prepare,
-)
-from mutbot.proposers.base import Proposer
-from mutbot.proposing import last_baseline, measured_baseline, propose
+from mutbot.packs.survey import survey
+from mutbot.proposers.base import Baseline, Proposer, TargetFile
 from mutbot.report import render_pr
 from mutbot.results import BaselineResult, Build, CandidateResult, Noise, RunResult, is_final
+from mutbot.run.context import Context, Reporter, setup
+from mutbot.run.evaluate import confirm, evaluate, schedule
+from mutbot.run.options import RunOptions, core_list, load_inputs, new_run_id
+from mutbot.run.propose import last_baseline, measured_baseline, propose
+from mutbot.run.stages import prepare
+from mutbot.run.subject import Subject, freeze, make_subjects
+from mutbot.run.subject import baseline as baseline_subject
 from mutbot.stats import pareto_front
 from mutbot.targets import read_targets
-from mutbot.trial import TrialPlan
+from mutbot.trial import TrialRunner, run_trial
+from mutbot.tune.loop import closed_loop
+from mutbot.tune.space import Memory, Space
+from mutbot.tune.space import build as build_space
 from mutbot.units import format_size
 from mutbot.validate import committed
 from mutbot.worktree import Workspace
 
 
-def execute(options: RunOptions, reporter: Reporter) -> RunResult:
+@dataclass(frozen=True)
+class Machinery:
+    """What a run measures with. None: the real one (the chosen backend, Docker trials, a
+    calm-machine wait); tests give a scripted backend and trials (testing/scripted_run.py)."""
+
+    backend: Backend | None = None
+    trials: TrialRunner = run_trial
+    quiet: Quiet | None = None
+
+
+def execute(
+    options: RunOptions, reporter: Reporter, machinery: Machinery | None = None
+) -> RunResult:
+    machinery = machinery or Machinery()
     config, config_path = load_inputs(options, reporter.note)
     spec = proposers.choose(options.proposer_spec)
     proposer = proposers.create(spec, config, options.project, reporter.note)
-    backend_name = backends.choose(options.backend)
-    removed = reaper.reap(with_docker=backend_name == "docker")
+    given = machinery.backend
+    backend_name = given.name if given else backends.choose(options.backend)
+    removed = reaper.reap(with_docker=backend_name == "docker" and given is None)
     if removed:
         reporter.note(f"removed what killed runs left behind: {', '.join(removed)}")
     run_id = new_run_id()
@@ -67,39 +78,35 @@ def execute(options: RunOptions, reporter: Reporter) -> RunResult:
         workspace = Workspace(options.project)
         resources.callback(_held, workspace.close)
         committed(workspace, config.load.locustfile)  # before anything is built
-        backend = backends.create(backend_name, config.sandbox, run_id, cores)
+        backend = given or backends.create(backend_name, config.sandbox, run_id, cores)
         resources.callback(_held, backend.close)
+        resources.callback(_held, load.close)  # the run's long-lived load generator
         if backend_name == "local":
             _say_local(options, backend, reporter)
         if workspace.uncommitted():
             reporter.note("the project has uncommitted changes; mutbot measures the last commit")
-        ctx = Context(
-            options=options,
-            config=config,
-            config_path=config_path,
-            run_id=run_id,
-            run_dir=run_dir,
-            workspace=workspace,
-            backend=backend,
-            reporter=reporter,
-            plan=TrialPlan(
-                config=config,
-                locustfile=Path(config.load.locustfile),
-                run_dir=run_dir,
-                load_cores=cores.load,
+        ctx = replace(
+            setup(
+                options,
+                config,
+                config_path,
+                (run_id, run_dir),
+                workspace,
+                backend,
+                reporter,
+                cores.load,
             ),
-            started_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            seed=options.seed,
-            quiet=MachineQuiet(Thresholds(sample=0.3)),
+            quiet=machinery.quiet or MachineQuiet(Thresholds(sample=0.3)),
+            trials=machinery.trials,
         )
         reporter.note(
             f"run {run_id}: proposer {proposer.name}, backend {backend_name}, results in {run_dir}"
         )
-        baseline, subjects = Subject("baseline", None), list[Subject]()
+        base, subjects, current = baseline_subject(), list[Subject](), Current(ctx)
         try:
-            return _pipeline(ctx, proposer, baseline, subjects)
+            return _pipeline(current, proposer, base, subjects)
         except (KeyboardInterrupt, Interrupted) as exc:
-            _held(_write_partial, ctx, baseline, subjects)
+            _held(_write_partial, current.ctx, base, subjects)
             reason = str(exc) if isinstance(exc, Interrupted) else "interrupted"
             raise Interrupted(
                 f"{reason}; what was measured is in {run_dir}/results.json; every container, "
@@ -143,10 +150,18 @@ def _signals_held() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+@dataclass
+class Current:
+    """The run's setup as far as it is known: each phase that learns more replaces it."""
+
+    ctx: Context
+
+
 def _pipeline(
-    ctx: Context, proposer: Proposer, baseline: Subject, subjects: list[Subject]
+    current: Current, proposer: Proposer, baseline: Subject, subjects: list[Subject]
 ) -> RunResult:
     """Fills `subjects` in place, so an interrupted run can still report each of them."""
+    ctx = current.ctx
     prepare(ctx, baseline)
     if baseline.failure:
         raise BaselineError(
@@ -155,11 +170,13 @@ def _pipeline(
         )
     assert baseline.project_dir is not None
     _settle(ctx, "after the baseline's build")
-    ctx.plan = replace(ctx.plan, locustfile=baseline.project_dir / ctx.config.load.locustfile)
-    ctx.plan = replace(ctx.plan, load=calibrate_run(ctx, baseline))  # fixed, or a ramp
+    plan = replace(ctx.plan, locustfile=baseline.project_dir / ctx.config.load.locustfile)
+    ctx = current.ctx = replace(ctx, plan=plan)
+    ctx = current.ctx = replace(ctx, plan=replace(plan, load=calibrate_run(ctx, baseline)))
     resolved = dict(baseline.artifact.env) if baseline.artifact else None
     # read once: the packs propose from it and the guard judges candidates against it
-    ctx.view = baseline_view(baseline.project_dir, ctx.config, diff_rules(ctx), resolved)
+    view = baseline_view(baseline.project_dir, ctx.config, ctx.rules, resolved)
+    ctx = current.ctx = replace(ctx, view=view)
     noise = schedule(ctx, baseline, random.Random(ctx.seed))
     measured = None
     if proposer.needs_baseline:
@@ -168,23 +185,28 @@ def _pipeline(
             measured = measured_baseline(noise.pairs)
         else:
             measured = last_baseline(ctx.options.project)
-    files = read_targets(baseline.project_dir, diff_rules(ctx))
-    ctx.proposal, proposal = propose(
+    files = read_targets(baseline.project_dir, ctx.rules)
+    ctx.log.proposal, proposal = propose(
         proposer,
         files,
         measured,
         ctx.config,
-        diff_rules(ctx),
+        ctx.rules,
         ctx.seed,
         ctx.reporter.note,
         ctx.options.history,
-        replace(ctx.view, baseline=measured.metrics if measured else None),
+        replace(view, baseline=measured.metrics if measured else None),
     )
     subjects.extend(make_subjects(proposal.candidates))
     for subject in subjects:
         prepare(ctx, subject)
     _settle(ctx, "after the candidates' builds")
-    result_noise, decisions = evaluate(ctx, baseline, subjects, noise)
+    if getattr(proposer, "closed_loop", False):
+        space = tune_space(ctx, measured)
+        chosen, ctx.log.search = closed_loop(ctx, baseline, subjects, noise, space, _texts(files))
+        result_noise, decisions = confirm(ctx, baseline, subjects, chosen, noise)
+    else:
+        result_noise, decisions = evaluate(ctx, baseline, subjects, noise)
     results = []
     for subject in subjects:
         decision = decisions[subject.slug]
@@ -201,11 +223,28 @@ def _pipeline(
     return result
 
 
+def _texts(files: tuple[TargetFile, ...]) -> dict[str, str]:
+    return {f.path: f.text for f in files}
+
+
+def tune_space(ctx: Context, measured: Baseline | None) -> Space:
+    """The space the packs define over the baseline the run measured (its memory caps the
+    settings that multiply processes)."""
+    assert ctx.view is not None
+    metrics = measured.metrics if measured else {}
+    view = replace(ctx.view, baseline=metrics or None)
+    ceiling, limit = ctx.config.objective.memory_ceiling, ctx.config.sandbox.memory
+    peak = metrics.get("memory_peak_mb")
+    memory = Memory(peak, limit / 1024**2, ceiling) if peak and ceiling else None
+    keys = [k.split(":", 1)[1] for k in ctx.config.propose.keep if ":" in k]
+    return build_space(survey(view), memory, keys)
+
+
 def _settle(ctx: Context, when: str) -> None:
     """The disk is still flushing image layers after a build: let it, before a measurement."""
     settled = ctx.quiet.settle()
     text = f"{when}: {settled.note} ({settled.waited:.1f} s)"
-    ctx.settled.append(text)
+    ctx.log.settled.append(text)
     if not settled.quiet:
         ctx.reporter.note(f"the disk did not settle {text}")
 
@@ -312,6 +351,7 @@ def _result(
         candidates=results,
         ranking=[r.slug for r in proposed],
         pareto=front,
-        proposal=ctx.proposal,
-        settled=list(ctx.settled),
+        proposal=ctx.log.proposal,
+        settled=list(ctx.log.settled),
+        search=ctx.log.search,
     )

@@ -12,10 +12,11 @@ from mutbot.config import Config
 from mutbot.errors import StageFailure
 from mutbot.guardrails import Headroom
 from mutbot.judge import Outcome, Settings, compare, judge, scored, screen, settings_for
-from mutbot.measure import block
 from mutbot.noise import NoiseSchedule
-from mutbot.pipeline import Context, Subject, recorded
-from mutbot.results import Noise, is_final
+from mutbot.results import Noise, Selection, is_final
+from mutbot.run.context import Context
+from mutbot.run.measure import block
+from mutbot.run.subject import Subject, recorded
 from mutbot.stats import holm
 
 
@@ -44,16 +45,32 @@ def evaluate(
     )
     if not noise.pairs and alive:
         noise.measure("before the first candidate pair")
-    confirmed = _screen(ctx, baseline, alive, rules, noise) if screened else alive
-    for subject in confirmed:
+    chosen = _screen(ctx, baseline, alive, rules, noise) if screened else alive
+    return confirm(ctx, baseline, subjects, chosen, noise)
+
+
+def confirm(
+    ctx: Context,
+    baseline: Subject,
+    subjects: list[Subject],
+    chosen: list[Subject],
+    noise: NoiseSchedule,
+) -> tuple[Noise | None, dict[str, Outcome]]:
+    """A fresh confirmation block for each of `chosen` (whatever chose them: screening or the
+    closed-loop search), the last A/A pairs, Holm across them, then a verdict for every
+    subject (those not chosen carry the reason they were left out as their failure)."""
+    rules = settings(ctx.config)
+    judge_rules = ctx.config.judge
+    for subject in chosen:
         with recorded(subject, "confirm", ctx.reporter):
-            subject.pairs = block(
+            pairs = block(
                 ctx, baseline, subject, judge_rules.pairs, "confirm", noise.rng, noise.tick
             )
-    if alive:
+            subject.confirmed_with(pairs, rules.alpha)
+    if any(not s.failure for s in subjects) or chosen:
         noise.finish()
-    measured = [s for s in confirmed if not s.failure]
-    p_values = [compare(s.pairs, rules.primary, rules.alpha).p_value for s in measured]
+    measured = [s for s in chosen if not s.failure and s.compared is not None]
+    p_values = [s.compared[rules.primary].p_value for s in measured if s.compared]
     p_values = [1.0 if math.isnan(p) else p for p in p_values]  # unmeasurable: no evidence
     adjusted = dict(zip((s.slug for s in measured), holm(p_values), strict=True))
     result = noise.result()
@@ -67,6 +84,7 @@ def evaluate(
         outcome = decisions[subject.slug] = _judge(
             subject, own(rules, subject), adjusted[subject.slug], result
         )
+        subject.judged()
         ctx.reporter.stage(subject.slug, f"{outcome.verdict}: {outcome.reason}")
     return result, decisions
 
@@ -88,6 +106,7 @@ def _judge(subject: Subject, rules: Settings, p_adjusted: float, noise: Noise | 
         spread,
         scored(subject.risk),
         scored(subject.complexity),
+        subject.compared,
     )
 
 
@@ -104,7 +123,7 @@ def _screen(
     estimates = {}
     for subject in alive:
         with recorded(subject, "screen", ctx.reporter):
-            subject.screening = block(
+            pairs = block(
                 ctx,
                 baseline,
                 subject,
@@ -113,12 +132,26 @@ def _screen(
                 noise.rng,
                 noise.tick,
             )
+            subject.screened_with(pairs)
             try:
                 estimates[subject.slug] = screen(subject.screening, own(rules, subject))
             except ValueError as exc:
                 raise StageFailure("screen", str(exc)) from None
     ranked = sorted((s for s in alive if not s.failure), key=lambda s: -estimates[s.slug][0])
+    for rank, subject in enumerate(ranked, 1):
+        subject.selection = selection(subject, len(alive), rank, rules)
     for subject in ranked[top:]:
         reason = f"{estimates[subject.slug][1]}, not among the {top} best to confirm"
-        subject.failure = StageFailure("screen", reason)
+        subject.leave_out("screen", reason)
     return ranked[:top]
+
+
+def selection(subject: Subject, tried: int, rank: int | None, rules: Settings) -> Selection:
+    """What screening said of a subject, kept beside what its confirmation will say."""
+    change = compare(subject.screening, rules.primary, rules.alpha).change
+    return Selection(
+        tried=tried,
+        screen_pairs=len(subject.screening),
+        screening_change=None if math.isnan(change) else change,
+        rank=rank,
+    )
