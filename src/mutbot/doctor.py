@@ -26,6 +26,7 @@ from mutbot.errors import (
     SandboxError,
     StageFailure,
 )
+from mutbot.load import close as close_load
 from mutbot.load import drive
 from mutbot.metrics import load_metrics
 from mutbot.progress import plain
@@ -145,6 +146,7 @@ def _check(
                 f"no Docker engine answers, and the local backend cannot run this config: {exc}"
             ) from None
         resources.callback(backend.close)
+        resources.callback(close_load)  # the load generator the load step started
         if fallback:
             detail.append("local: NO Docker engine answers (weaker isolation, docs/sandbox.md)")
         else:
