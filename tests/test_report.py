@@ -165,17 +165,20 @@ def test_ranking_rows_proposed_by_rank_then_review_then_rejected() -> None:
         title="Epsilon",
         proposer_risk=6.0,
     )
-    result = run([first, rejected, best, blocked, risky], ranking=["c", "a"])
+    left = candidate("f", title="Zeta", rejected_at=("screen", "not among the 1 best"))
+    left = left.model_copy(update={"final": False})  # undecided: measured again next run
+    result = run([first, rejected, best, blocked, risky, left], ranking=["c", "a"])
     rows = ranking_rows(result)
     assert [row[:3] for row in rows] == [
         ("1", "Gamma", "propose"),
         ("2", "Alpha", "propose"),
         ("?", "Epsilon", "needs review"),
+        ("~", "Zeta", "left out (screen)"),
         ("-", "Beta", "reject (decide)"),
         ("-", "Delta", "reject (policy)"),
     ]
     assert rows[0][3] == headline(best, result)
-    assert rows[3][3].startswith("not better by the minimum effect: p95 latency")
+    assert rows[4][3].startswith("not better by the minimum effect: p95 latency")
     assert rows[2][3].endswith("needs review: risk 6.00 (limit 5)")
 
 

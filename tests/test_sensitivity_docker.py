@@ -1,7 +1,17 @@
 """Decisions on a service shaped like a real one (issue 13): Flask under gunicorn with two sync
 workers, its access log on stdout, a slow graceful stop (testing/samples/gunicorn-sync), under
 the calibrated open-loop load. A real improvement (the access log off, judged on CPU per
-request) is proposed; an identical copy of the baseline is not."""
+request) is measured better and never thrown away; an identical copy of the baseline is not
+proposed.
+
+Whether the access log is *proposed* within these 8 pairs is a matter of power, not of right
+and wrong. On these shared 2-core machines CPU per request carries a per-pair spread of about
+0.14-0.17 (sd of the ln ratio) against an effect of about -17% (4 runs on 2026-12-05, 48 pairs).
+Resampling those pairs (benchmarks/decision_power.py), 8 pairs propose it in about 20% of runs,
+16 in 53-75%, 30 in 92-99%; the other runs say "inconclusive" with a hint to settle it, and the
+next run measures it again. So the test asserts what 8 pairs decide every time: it is never
+rejected (issue 13's bug, 0 of 2,000 resampled runs), its estimate is better (1,996-2,000 of
+2,000), and the identical copy is not proposed."""
 
 from __future__ import annotations
 
@@ -28,7 +38,7 @@ JUDGE = "\njudge:\n  alpha: 0.01\n  aa_pairs: 3\n  confirm_top: 2\n  pairs: 8\n"
 PRIMARY = ("primary: latency_p95_ms", "primary: cpu_ms_per_request")
 
 
-def test_the_access_log_change_is_proposed_and_an_identical_copy_is_not(tmp_path: Path) -> None:
+def test_the_access_log_is_measured_better_and_a_copy_is_not_proposed(tmp_path: Path) -> None:
     project = make_repo(tmp_path / "repo", SAMPLE)
     config = project / ".mutbot.yml"
     text = config.read_text()
@@ -48,5 +58,8 @@ def test_the_access_log_change_is_proposed_and_an_identical_copy_is_not(tmp_path
         c.title: (c.verdict, c.reason, c.comparisons.get("cpu_ms_per_request"))
         for c in result.candidates
     }
-    assert access.verdict == "propose", figures
+    assert access.verdict in ("propose", "inconclusive"), figures  # never rejected
+    assert access.comparisons["cpu_ms_per_request"].change < 0, figures
+    if access.verdict == "inconclusive":
+        assert not access.final and access.judgement and access.judgement.settle, figures
     assert same.verdict != "propose", figures

@@ -8,6 +8,7 @@ from mutbot.policy import DiffRules
 from mutbot.tune import candidate as candidates
 from mutbot.tune.space import Memory, Space, build
 from testing.packs import view_of
+from testing.repos import ROOT
 
 CMD = 'CMD ["gunicorn", "--workers", "1", "--threads", "1", "--bind", "0.0.0.0:8000", "app:app"]\n'
 FILES = {
@@ -73,3 +74,23 @@ def test_what_cannot_be_a_candidate_says_why() -> None:
 def test_insertions_at_one_point_are_merged_in_order() -> None:
     edits = (Edit("f", 3, 3, " -a"), Edit("f", 3, 3, " -b"), Edit("f", 5, 6, "x"))
     assert candidates.merged(edits) == (Edit("f", 3, 3, " -a -b"), Edit("f", 5, 6, "x"))
+
+
+def test_a_generic_count_without_a_domain_is_searched_from_one() -> None:
+    # the bundled example's server.ini: settings the packs know only as generic app settings
+    root = ROOT / "examples" / "pricing"
+    files = {p: (root / p).read_text() for p in ("Dockerfile", "app.py", "config/server.ini")}
+    dims = {d.key: d for d in build(survey(view_of(files)), None, ()).dims}
+    threads = next(d for key, d in dims.items() if key.endswith("threads"))
+    assert (threads.low, threads.high, threads.log) == (1, 32, True), threads.why
+    assert threads.why.startswith("1..32: from 1")
+
+
+def test_a_whole_command_line_is_named_by_the_words_it_changes() -> None:
+    chosen = space()
+    run = next(d for d in chosen.dims if d.key.startswith("dockerfile.RUN"))
+    assert run.current == "pip install -r requirements.txt"
+    params = chosen.current() | {run.key: run.choices[-1], "gunicorn.workers": 2}
+    built = candidates.build(chosen, params, FILES, None, RULES, "why")
+    assert not isinstance(built, str)
+    assert built.title == "Search: workers 1 → 2, RUN 1 adds --no-cache-dir", built.title

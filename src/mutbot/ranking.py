@@ -20,8 +20,11 @@ def ranking_rows(run: RunResult) -> list[tuple[str, str, str, str]]:
     for cand in run.candidates:
         if cand.verdict == "inconclusive":
             rows.append(("~", cand.title, "inconclusive", cand.reason))
+    for cand in run.candidates:  # left out by screening: undecided, measured again next run
+        if cand.verdict == "reject" and not cand.final:
+            rows.append(("~", cand.title, f"left out ({cand.stage})", cand.reason))
     for cand in run.candidates:
-        if cand.verdict == "reject":
+        if cand.verdict == "reject" and cand.final:
             rows.append(("-", cand.title, f"reject ({cand.stage})", cand.reason))
     return rows
 

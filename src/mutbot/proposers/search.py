@@ -17,13 +17,12 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from mutbot.candidates import Candidate
-from mutbot.edits import diff_files
 from mutbot.errors import StageFailure
 from mutbot.globs import matches
 from mutbot.metrics import METRICS
-from mutbot.packs.guard import check
-from mutbot.packs.model import EditConflict, Finding, Move, apply_edits
+from mutbot.packs.model import Finding, Move
 from mutbot.packs.survey import Survey
+from mutbot.packs.written import Unwritable, written
 from mutbot.policy import check_diff
 from mutbot.proposers.base import Deduper, Proposal, ProposalRequest
 from mutbot.proposers.learning import Bandit, refused_settings
@@ -202,23 +201,13 @@ class _Filter:
         if kept:
             self.notes[f"not proposed, would change a kept setting ({', '.join(kept)})"] += 1
             return None
-        edits = tuple(e for m in plan.moves for e in m.edits)
-        missing = sorted({e.path for e in edits} - self.files.keys())
-        if missing:
-            self.notes[f"not proposed, not a target file: {', '.join(missing)}"] += 1
-            return None
-        try:
-            new = apply_edits(self.files, edits)
-        except EditConflict as exc:
-            self.notes[f"not proposed, the edits collide: {exc}"] += 1
-            return None
-        diff = diff_files({path: self.files[path] for path in new}, new)
-        if not diff:
-            return None
         view = self.request.survey.view if self.request.survey else None
-        guarded = check(view, {p: self.files[p] for p in new}, dict(new)) if view else None
-        if guarded is not None and guarded.problem:
-            self.notes[f"not proposed, {guarded.problem}"] += 1
+        try:
+            diff = written(self.files, tuple(e for m in plan.moves for e in m.edits), view)
+        except Unwritable as exc:
+            self.notes[f"not proposed, {exc}"] += 1
+            return None
+        if not diff:
             return None
         candidate = Candidate(
             title=plan.title[:200],

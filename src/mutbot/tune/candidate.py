@@ -6,11 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from mutbot.candidates import Candidate
-from mutbot.edits import diff_files
 from mutbot.errors import StageFailure
-from mutbot.packs.guard import check
-from mutbot.packs.model import Edit, EditConflict, Move, Value, apply_edits
+from mutbot.packs.model import Edit, Move, Value
 from mutbot.packs.view import View
+from mutbot.packs.written import Unwritable, written
 from mutbot.policy import DiffRules, check_diff
 from mutbot.tune.space import Space
 
@@ -28,9 +27,24 @@ def merged(edits: tuple[Edit, ...]) -> tuple[Edit, ...]:
     return tuple(out.values())
 
 
+LONG = 24  # a value longer than this (a whole RUN line) is named by the words it changes
+
+
 def title(moves: tuple[Move, ...]) -> str:
-    parts = [f"{m.seen.setting.name} {_shown(m.seen.value)} → {_shown(m.value)}" for m in moves]
+    parts = [f"{m.seen.setting.name} {_change(m.seen.value, m.value)}" for m in moves]
     return f"Search: {', '.join(parts)}"[:200]
+
+
+def _change(old: Value, new: Value) -> str:
+    if isinstance(old, str) and isinstance(new, str) and max(len(old), len(new)) > LONG:
+        before, after = old.split(), new.split()
+        added = [w for w in after if w not in before]
+        dropped = [w for w in before if w not in after]
+        words = [f"adds {' '.join(added)}"] if added else []
+        words += [f"drops {' '.join(dropped)}"] if dropped else []
+        if words:
+            return " and ".join(words)
+    return f"{_shown(old)} → {_shown(new)}"
 
 
 def _shown(value: Value) -> str:
@@ -57,21 +71,12 @@ def build(
         return "a value the packs cannot write"
     if not moves:
         return "the baseline's own configuration"
-    edits = merged(tuple(e for m in moves for e in m.edits))
-    missing = sorted({e.path for e in edits} - files.keys())
-    if missing:
-        return f"not a target file: {', '.join(missing)}"
     try:
-        new = apply_edits(dict(files), edits)
-    except EditConflict as exc:
-        return f"the edits collide: {exc}"
-    diff = diff_files({path: files[path] for path in new}, new)
+        diff = written(files, merged(tuple(e for m in moves for e in m.edits)), view)
+    except Unwritable as exc:
+        return str(exc)
     if not diff:
         return "the edits change nothing"
-    if view is not None:
-        guarded = check(view, {p: files[p] for p in new}, dict(new))
-        if guarded.problem:
-            return guarded.problem
     try:
         check_diff(diff, rules)
     except StageFailure as exc:

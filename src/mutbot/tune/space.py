@@ -144,10 +144,13 @@ def _dimension(seen: Seen, proposed: list[Value], memory: Memory | None) -> Dime
 
 def _whole(seen: Seen, value: int, proposed: list[int], memory: Memory | None) -> Dimension:
     setting = seen.setting
-    low = int(setting.low) if setting.low is not None else min(value, 0)
+    if setting.low is not None:
+        low, source = int(setting.low), "the pack's domain"
+    else:  # no domain: a count of one or more stays one or more (0 threads would not start)
+        low, source = (1, "from 1") if value >= 1 else (min(value, 0), "from 0")
     reach = max(value * SPAN, FLOOR)
     high = min(int(setting.high), reach) if setting.high is not None else reach
-    why = f"{low}..{high}: the pack's domain up to {SPAN}× the current value (at least {FLOOR})"
+    why = f"{low}..{high}: {source} up to {SPAN}× the current value (at least {FLOOR})"
     if memory is not None and "memory" in setting.interacts and value >= 1:
         per = memory.peak_mb / value
         fits = math.floor(memory.ceiling * memory.limit_mb / per) if per > 0 else high
@@ -158,7 +161,9 @@ def _whole(seen: Seen, value: int, proposed: list[int], memory: Memory | None) -
                 f"peak over {value}); more would pass {memory.ceiling:.0%} of "
                 f"{memory.limit_mb:.0f} MiB"
             )
-    high = max([high, value, *proposed])
-    low = min([low, value, *proposed])
+    wide = max([high, value, *proposed]), min([low, value, *proposed])
+    if wide != (high, low):  # a value a pack proposed lies outside: the range takes it in
+        why += f"; widened to {wide[1]}..{wide[0]} for the values the packs proposed"
+    high, low = wide
     log = low >= 1 and high / low >= 8
     return Dimension(seen, "int", low, high, log, why=why)
