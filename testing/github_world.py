@@ -97,3 +97,18 @@ def proposed(title: str, factor: float = 0.6) -> CandidateResult:
 def results(base_commit: str, *records: CandidateResult) -> RunResult:
     ranked = [r.slug for r in records if r.verdict == "propose"]
     return run(list(records), ranked).model_copy(update={"base_commit": base_commit})
+
+
+def publish_now(world: World, run: RunResult, max_prs: int = 3) -> list[tuple[str, str, str]]:
+    """`publish` against the world's fake GitHub and remote: (slug, action, reason) each, with
+    one log line per outcome."""
+    from mutbot.github.publish import Target, publish  # the module under test, imported late
+    from mutbot.github.remote import Remote
+
+    lines: list[str] = []
+    with world.client() as gh:
+        done = publish(
+            run, gh, Remote(world.checkout), Target(world.checkout, "main", max_prs), lines.append
+        )
+    assert len(lines) == len(done)
+    return [(p.slug, p.action, p.reason) for p in done]

@@ -33,7 +33,7 @@ def test_pr_title_and_headline_carry_the_uncertainty() -> None:
     assert body.startswith("# Use 4 workers\n\n")
     assert (
         "**p95 latency 100.5 ms → 81.4 ms (-19.0%, 99% CI -20.6%…-17.4%, 10 paired trials, "
-        "p = 9.8e-04).**" in body
+        "p = 9.8e-04), under 20 concurrent users (closed loop).**" in body
     )
 
 

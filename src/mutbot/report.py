@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import jinja2
 from unidiff.errors import UnidiffParseError
 from unidiff.patch import PatchSet
 
+from mutbot.charts import pairs_chart
+from mutbot.figures_text import at_use_note, load_brief, load_text, table_label, table_order
 from mutbot.guardrails import memory_peaks
 from mutbot.metrics import METRICS
 from mutbot.results import CandidateResult, Comparison, RunResult
@@ -241,17 +244,19 @@ def memory_ceiling(run: RunResult) -> str | None:
 
 
 def score_rows(candidate: CandidateResult, run: RunResult) -> list[tuple[str, ...]]:
-    """Every metric with its interval, then the per-candidate build figures."""
+    """Every metric with its interval (per-request figures first under a closed loop), then the
+    per-candidate build figures."""
+    order = table_order(list(candidate.comparisons), run)
     rows: list[tuple[str, ...]] = [
         (
-            METRICS[name].label,
+            table_label(name, run),
             fmt(name, comp.baseline),
             fmt(name, comp.candidate),
             change(name, comp.change),
             interval(name, comp),
             p_text(comp.p_value),
         )
-        for name, comp in candidate.comparisons.items()
+        for name, comp in ((n, candidate.comparisons[n]) for n in order)
     ]
     base, cand = run.baseline.build, candidate.build
     if base and cand:
@@ -326,9 +331,11 @@ def render_pr(
     branch: str | None = None,
     max_trial_rows: int | None = None,
     max_diff_chars: int | None = None,
+    alternatives: Sequence[str] = (),
 ) -> str:
     """The pull request body. `reproduce` is the exact command to measure again (otherwise a
-    generic one); the two limits shrink the per-trial table and the diff, each with a note."""
+    generic one); the two limits shrink the per-trial table and the diff, each with a note;
+    `alternatives`: the changes this one stands for (alternatives_text)."""
     primary = str(run.objective["primary"])
     judgement = candidate.judgement
     alpha = float(run.judge.get("alpha", 0.01))  # type: ignore[arg-type]
@@ -371,22 +378,14 @@ def render_pr(
         cost=limits_cost(candidate, run),
         remeasured=[(p.index + 1, why) for p in candidate.pairs for why in p.remeasured],
         load=load_text(run),
+        load_brief=load_brief(run),
+        at_use=at_use_note(candidate, run),
+        chart=Inert(pairs_chart(candidate, run) or ""),  # numbers and mutbot's labels only
         clear_level=f"{1 - float(run.judge.get('guardrail_alpha', 0.1)):.0%}",  # type: ignore[arg-type]
         chosen=chosen_lines(candidate, run),
         contributions=contribution_lines(candidate),
+        alternatives=list(alternatives),
     )
-
-
-def load_text(run: RunResult) -> str:
-    """The load in words: "20 Locust users (closed loop)" or "open loop at 17 req/s (8 Locust
-    workers)", and how it was chosen when the run says."""
-    model, users = str(run.load.get("model", "closed")), run.load.get("users")
-    if model.startswith("open, "):
-        text = f"open loop at {model.removeprefix('open, ')} ({users} Locust workers)"
-    else:
-        text = f"{users} Locust users ({model} loop)"
-    chosen = run.load.get("chosen")
-    return f"{text}; {chosen}" if chosen else text
 
 
 def _cut_lines(text: str, limit: int) -> str:

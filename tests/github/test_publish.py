@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,31 +17,15 @@ from mutbot.ledger.model import Entry
 from mutbot.results import RunResult
 from testing.defusing import live
 from testing.fake_github import Reply
-from testing.github_world import World, github_world, proposed, results
+from testing.github_world import World, proposed, publish_now, results
 from testing.repos import git
 
 THREADS = "Serve requests from 8 worker threads"
 CACHE = "Enable a 1024-entry price cache"
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    with github_world(tmp_path) as w:
-        yield w
-
-
 def both(world: World) -> RunResult:
     return results(world.head(), proposed(THREADS, 0.3), proposed(CACHE, 0.5))
-
-
-def publish_now(world: World, run: RunResult, max_prs: int = 3) -> list[tuple[str, str, str]]:
-    lines: list[str] = []
-    with world.client() as gh:
-        done = publish(
-            run, gh, Remote(world.checkout), Target(world.checkout, "main", max_prs), lines.append
-        )
-    assert len(lines) == len(done)
-    return [(p.slug, p.action, p.reason) for p in done]
 
 
 def test_opens_one_pr_per_candidate_best_first_with_labels_and_marker(world: World) -> None:

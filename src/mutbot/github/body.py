@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from mutbot import __version__, untrusted
+from mutbot.alternatives_text import alternative_lines
+from mutbot.conflicts import footprint, to_data
 from mutbot.report import defuse, one_line, render_pr, trial_rows
 from mutbot.results import CandidateResult, RunResult
 
@@ -61,8 +63,17 @@ def commit_message(candidate: CandidateResult, run: RunResult) -> str:
     )
 
 
-def pr_body(candidate: CandidateResult, run: RunResult, *, branch: str, reproduce: str) -> str:
+def pr_body(
+    candidate: CandidateResult,
+    run: RunResult,
+    *,
+    branch: str,
+    reproduce: str,
+    alternatives: Sequence[tuple[CandidateResult, str]] = (),
+) -> str:
+    """`alternatives`: the candidates this one stands for, each with what it shares with it."""
     tail = "\n" + marker(candidate, run, branch) + "\n"
+    listed = alternative_lines(alternatives, run)
     budget = MAX_BODY - len(tail)
 
     def render(rows: int | None, diff_chars: int | None) -> str:
@@ -73,6 +84,7 @@ def pr_body(candidate: CandidateResult, run: RunResult, *, branch: str, reproduc
             branch=branch,
             max_trial_rows=rows,
             max_diff_chars=diff_chars,
+            alternatives=listed,
         )
 
     text = render(None, None)
@@ -126,6 +138,8 @@ def marker_data(candidate: CandidateResult, run: RunResult, branch: str) -> dict
         "pairs": comp.pairs if comp else 0,
         "p_adjusted": judgement.p_adjusted if judgement else None,
         "branch": branch,
+        # what it changes, so a later run can tell which open pull requests it conflicts with
+        "touches": to_data(footprint(candidate.diff, (s.key for s in candidate.settings))),
     }
     return {key: _plain(value) for key, value in data.items()}
 

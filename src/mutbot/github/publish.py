@@ -20,6 +20,7 @@ from mutbot.errors import GitError, GitHubError, StageFailure
 from mutbot.github.body import commit_message, pr_body, read_marker, title
 from mutbot.github.client import GitHub
 from mutbot.github.remote import Remote
+from mutbot.github.sets import Group, groups
 from mutbot.github.summary import Action, Published
 from mutbot.github.types import PullInfo
 from mutbot.ledger.model import Entry
@@ -79,39 +80,63 @@ def publish(
         gh.ensure_labels(LABELS)
     except GitHubError as exc:  # labelling a pull request creates a missing label anyway, grey
         log(f"labels not created: {exc}")
-    open_now = {p.head for p in gh.open_pulls("mutbot", branch_prefix="mutbot/")}
-    opened_here: list[str] = []
+    pulls = gh.open_pulls("mutbot", branch_prefix="mutbot/")
     workspace = Workspace(target.project, base=run.base_commit)
+    session = _Session(run, gh, remote, workspace, target, {p.head for p in pulls})
     try:
         done = []
-        for slug in run.ranking:
-            candidate = by_slug[slug]
-            try:
-                outcome = _publish_one(
-                    run, candidate, gh, remote, workspace, target, open_now, opened_here
+        ranked = [by_slug[slug] for slug in run.ranking]
+        for group in groups(ranked, pulls, branch_name):
+            outcomes = _publish_group(session, group)
+            for outcome in outcomes:
+                log(
+                    f"{outcome.slug}: {outcome.action}{f' {outcome.url}' if outcome.url else ''}"
+                    f"{f' ({outcome.reason})' if outcome.reason else ''}"
                 )
-            except (GitHubError, GitError, StageFailure) as exc:
-                outcome = Published(slug, "failed", None, str(exc))
-            log(
-                f"{slug}: {outcome.action}{f' {outcome.url}' if outcome.url else ''}"
-                f"{f' ({outcome.reason})' if outcome.reason else ''}"
-            )
-            done.append(outcome)
+            done += outcomes
         return done
     finally:
         workspace.close()
 
 
-def _publish_one(
-    run: RunResult,
-    candidate: CandidateResult,
-    gh: GitHub,
-    remote: Remote,
-    workspace: Workspace,
-    target: Target,
-    open_now: set[str],
-    opened_here: list[str],
-) -> Published:
+@dataclass
+class _Session:
+    """One publish call's state: what it publishes with, and which branches are open."""
+
+    run: RunResult
+    gh: GitHub
+    remote: Remote
+    workspace: Workspace
+    target: Target
+    open_now: set[str]
+    opened_here: list[str] = field(default_factory=list)
+
+
+def _publish_group(s: _Session, group: Group) -> list[Published]:
+    """The holder's pull request, then each alternative, skipped: listed inside it."""
+    holder = group.holder
+    if group.waits_for is not None:
+        number, why = group.waits_for
+        reason = (
+            f"waits for #{number} ({why}): two open mutbot pull requests never change the same "
+            f"thing; measured again once #{number} is merged or closed"
+        )
+        first = Published(holder.slug, "skipped", None, reason)
+    else:
+        try:
+            first = _publish_one(s, holder, group)
+        except (GitHubError, GitError, StageFailure) as exc:
+            first = Published(holder.slug, "failed", None, str(exc))
+    where = f"listed in {first.url}" if first.url else f"listed with {holder.title}"
+    return [first] + [
+        Published(alt.slug, "skipped", None, f"an alternative to {holder.title} ({why}): {where}")
+        for alt, why in group.alternatives
+    ]
+
+
+def _publish_one(s: _Session, candidate: CandidateResult, group: Group) -> Published:
+    run, gh, remote, workspace, target = s.run, s.gh, s.remote, s.workspace, s.target
+    open_now, opened_here = s.open_now, s.opened_here
     slug, branch = candidate.slug, branch_name(candidate)
     existing = gh.find_pull(branch)
     if existing and existing.merged:
@@ -124,7 +149,13 @@ def _publish_one(
             f"#{existing.number} was closed without merge: not reopened",
         )
     prefix = workspace.prefix or "."
-    body = pr_body(candidate, run, branch=branch, reproduce=reproduce_command(run, prefix, branch))
+    body = pr_body(
+        candidate,
+        run,
+        branch=branch,
+        reproduce=reproduce_command(run, prefix, branch),
+        alternatives=group.alternatives,
+    )
     if existing:
         return _update(run, candidate, existing, body, gh, remote, workspace, target.rules)
     if len(open_now) >= target.max_prs:

@@ -12,11 +12,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from mutbot import backends, load, proposers, reaper, statedir
+from mutbot.alternatives_text import alternative_lines
 from mutbot.backends.base import Backend
 from mutbot.calibrate import calibrate_run, calibration_record, load_record
 from mutbot.calm import MachineQuiet, Quiet
 from mutbot.calm_rules import Thresholds
 from mutbot.config import Config
+from mutbot.conflicts import sets_of, shared
 from mutbot.cost import monthly_cost
 from mutbot.errors import BaselineError, ConfigError, Interrupted
 from mutbot.guarding import baseline_view
@@ -284,10 +286,17 @@ def _write_partial(ctx: Context, baseline: Subject, subjects: list[Subject]) -> 
 
 def write_outputs(result: RunResult, run_dir: Path) -> None:
     (run_dir / "results.json").write_text(result.model_dump_json(indent=2), encoding="utf-8")
-    for candidate in result.candidates:
-        if candidate.verdict == "propose":
+    ranked = [c for slug in result.ranking for c in result.candidates if c.slug == slug]
+    for group in sets_of(ranked):  # each preview lists what it is an alternative to
+        for candidate in group:
+            others = [
+                (other, shared(other, candidate, group))
+                for other in group
+                if other is not candidate
+            ]
             (run_dir / f"pr-{candidate.slug}.md").write_text(
-                render_pr(candidate, result), encoding="utf-8"
+                render_pr(candidate, result, alternatives=alternative_lines(others, result)),
+                encoding="utf-8",
             )
 
 
