@@ -113,7 +113,8 @@ def test_proposed_without_a_pull_request_are_listed_with_why() -> None:
     result, _ = mixed_run()
     only_best = [p for p in published() if p.slug != "second"]
     summary = step_summary(result, only_best, decision_reason=REASON)
-    waiting = summary.split("### Proposed, waiting for a pull request slot\n")[1].split("\n###")[0]
+    waiting = summary.split("### Proposed, without a pull request of their own\n")[1]
+    waiting = waiting.split("\n###")[0]
     lines = [line for line in waiting.splitlines() if line.startswith("- ")]
     assert len(lines) == 2
     assert lines[0].startswith("- Keep-alive on: p95 latency") and lines[0].endswith(

@@ -114,13 +114,14 @@ def _pull(cand: CandidateResult, outcome: Published | None) -> str:
 
 
 def _waiting(run: RunResult, published: list[Published]) -> str:
-    """Proposed candidates without a pull request: beyond the PR limit or never published."""
+    """Proposed candidates without a pull request: beyond the PR limit, listed in an
+    alternative's pull request, waiting for an open one they conflict with, or never published."""
     done = {p.slug: p for p in published if p.action != "skipped"}
     skipped = {p.slug: p for p in published if p.action == "skipped"}
     rest = [c for c in _ordered(run) if c.verdict == "propose" and c.slug not in done]
     if not rest:
         return ""
-    lines = ["### Proposed, waiting for a pull request slot\n"]
+    lines = ["### Proposed, without a pull request of their own\n"]
     for cand in rest:
         why = skipped[cand.slug].reason if cand.slug in skipped else "not published"
         lines.append(f"- {cell(cand.title, 200)}: {_result(cand, run)} ({cell(why)})")
