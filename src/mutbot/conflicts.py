@@ -141,8 +141,10 @@ TEXT = 200  # characters of a setting key or a path
 
 
 def to_data(print_: Footprint) -> dict[str, object]:
-    """Plain JSON for a pull request's marker, bounded whatever the diff: a footprint cut short
-    keeps its files whole, so it can only conflict with more, never with less."""
+    """Plain JSON for a pull request's marker, bounded whatever the diff: a file with more than
+    LIMIT spans is kept whole (it conflicts with more, never less); beyond LIMIT settings or
+    LIMIT files (diff.max_files is 10 by default) the rest is dropped, and conflicts there go
+    unseen."""
     spans: dict[str, object] = {}
     for path in sorted(print_.spans)[:LIMIT]:
         listed = print_.spans[path]
