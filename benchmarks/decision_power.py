@@ -25,11 +25,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mutbot.judge import Settings, effect_floor
-from mutbot.metric_math import deltas, threshold
+from mutbot.judge import Settings, compare, judge
+from mutbot.metric_math import deltas, threshold, to_d
+from mutbot.metrics import METRICS
 from mutbot.noise_rules import plain_spread, robust_spread
-from mutbot.results import RunResult
-from mutbot.stats import paired_test
+from mutbot.results import Pair, RunResult, Side, Trial
 
 
 def pairs_of(result: RunResult, title: str, metric: str) -> list[float]:
@@ -39,17 +39,45 @@ def pairs_of(result: RunResult, title: str, metric: str) -> list[float]:
     return [float(d) for d in deltas(found[0].pairs, metric)]
 
 
+def synthetic(d: np.ndarray, metric: str) -> list[Pair]:
+    """Pairs whose per-pair d on `metric` is `d`: the judge reads nothing else of them."""
+    lower = METRICS[metric].better == "lower"
+
+    def side(name: Side, value: float) -> Trial:
+        return Trial(
+            side=name,
+            started_at=0.0,
+            healthy_seconds=0.0,
+            metrics={metric: value},
+            loadgen_cpu_fraction=0.0,
+            errors={},
+            raw="",
+        )
+
+    return [
+        Pair(
+            index=i,
+            order=("baseline", "candidate"),
+            baseline=side("baseline", 100.0),
+            candidate=side("candidate", 100.0 * math.exp(-x if lower else x)),
+        )
+        for i, x in enumerate(d)
+    ]
+
+
 def judged(
     d: np.ndarray, aa: np.ndarray, settings: Settings, holm: int
 ) -> tuple[bool, bool, bool, bool]:
     """(proposed, estimate beyond the minimum effect, estimate better, rejected) for one
-    resampled run."""
-    floor = effect_floor(settings, robust_spread(list(aa)) if len(aa) > 1 else None, len(d))
-    test = paired_test(d, settings.alpha)
-    shown = min(1.0, holm * test.p_value) <= settings.alpha and test.low > floor.d
-    beyond = test.estimate > threshold(settings.primary, settings.min_effect)
-    rejected = test.high < threshold(settings.primary, settings.min_effect)
-    return shown, beyond, test.estimate > 0, rejected
+    resampled run, as mutbot.judge decides it (Holm over `holm` candidates as equal p-values)."""
+    pairs = synthetic(d, settings.primary)
+    comp = compare(pairs, settings.primary, settings.alpha)
+    spread = robust_spread(list(aa)) if len(aa) > 1 else None
+    p_adjusted = min(1.0, holm * comp.p_value)
+    outcome = judge(pairs, settings, p_adjusted, spread, (0.0, []), (0.0, []), None)
+    estimate = to_d(settings.primary, comp.change)
+    beyond = estimate > threshold(settings.primary, settings.min_effect)
+    return outcome.verdict == "propose", beyond, estimate > 0, outcome.verdict == "reject"
 
 
 def main() -> int:
@@ -89,7 +117,9 @@ def main() -> int:
         f"{robust_spread(effect):.3f}; {len(a)} A/A pairs, sd {plain_spread(aa):.3f}, "
         f"robust {robust_spread(aa):.3f}"
     )
-    settings = Settings(metric, args.alpha, args.min_effect, {}, {})
+    # no guardrails and open gates: the question is what the primary's pairs decide
+    gates = {"confidence": 0.0, "risk": 11.0, "complexity": 11.0}
+    settings = Settings(metric, args.alpha, args.min_effect, {}, gates)
     rng = np.random.default_rng(11)
     print(f"\n| pairs | proposed | estimate beyond {args.min_effect:.0%} | better | rejected |")
     print("| ---: | ---: | ---: | ---: | ---: |")

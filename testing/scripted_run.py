@@ -46,6 +46,12 @@ class ScriptedBackend:
     def run_tests(self, artifact: Artifact, command: str, timeout: float, log: Path) -> None:
         return None
 
+    def cold_build(self, artifact: Artifact, log: Path) -> float:
+        return 0.0
+
+    def compressed_mb(self, artifact: Artifact) -> float | None:
+        return artifact.image_size_mb
+
     def start(self, artifact: Artifact, log: Path, side: str = "baseline") -> Instance:
         raise AssertionError("scripted trials never start an instance")
 

@@ -31,12 +31,13 @@ SANDBOX_KEYS = (
 OBJECTIVES = (
     "throughput_rps, latency_p50_ms, latency_p95_ms, latency_p99_ms, "
     "cpu_ms_per_request, cpu_cores_mean, memory_peak_mb, cost_month_usd, cost_per_mreq_usd, "
-    "cost_limits_per_mreq_usd, healthy_seconds"
+    "cost_limits_per_mreq_usd, healthy_seconds, image_size_mb, image_compressed_mb, build_seconds"
 )
 METRIC_NAMES = (
     "throughput_rps, error_rate, latency_p50_ms, latency_p95_ms, latency_p99_ms, "
     "cpu_ms_per_request, cpu_cores_mean, memory_peak_mb, cost_month_usd, cost_per_mreq_usd, "
-    "cost_limits_per_mreq_usd, healthy_seconds, requests"
+    "cost_limits_per_mreq_usd, healthy_seconds, requests, image_size_mb, "
+    "image_compressed_mb, build_seconds"
 )
 
 FULL = """\

@@ -22,6 +22,7 @@ from mutbot.ledger.model import Entry, evaluated
 from mutbot.ledger.store import FileLedger
 from mutbot.ledger.views import fold, history
 from mutbot.monitor.prometheus import Prometheus
+from testing.github_events import merge
 from testing.github_world import World, github_world, proposed, results
 from testing.local_server import LocalServer
 from testing.prometheus import Player, Scene, exporter, prometheus, sleep_until, wait_for_samples
@@ -35,24 +36,6 @@ CACHE = "Enable a 1024-entry price cache"
 def world(tmp_path: Path) -> Iterator[World]:
     with github_world(tmp_path / "w") as w:
         yield w
-
-
-def merge(world: World, number: int) -> str:
-    """Merge a pull request's branch into main for real, and tell the fake GitHub."""
-    branch = world.fake.pull(number)["head"]["ref"]
-    git(world.checkout, "fetch", "--quiet", "origin", branch)
-    git(
-        world.checkout,
-        "merge",
-        "--quiet",
-        "--no-ff",
-        "-m",
-        f"Merge pull request #{number}",
-        "FETCH_HEAD",
-    )
-    git(world.checkout, "push", "--quiet", "origin", "main")
-    world.fake.merge_pull(number, world.head())
-    return world.head()
 
 
 def test_outcomes_are_synced_once_and_feed_the_history(world: World, tmp_path: Path) -> None:

@@ -140,6 +140,7 @@ def test_workflow() -> None:
     assert minute not in ("0", "00", "*")  # off the hour
     assert (day, month) == ("*", "*") and weekday.isdigit()  # weekly
     assert on["issue_comment"] == {"types": ["created"]}
+    assert on["issues"] == {"types": ["edited"]}  # the dashboard's ticked boxes
     assert set(on["workflow_dispatch"]["inputs"]) == {"count", "targets", "proposer", "kind"}
     assert data["permissions"] == {
         "contents": "write",
@@ -244,6 +245,22 @@ def test_workflow_takes_closed_pull_requests_of_mutbot_branches_of_this_reposito
     assert not runs("pull_request", closed_pull("mutbot/threads-1a2b3c4", "evil/Hello-World"))
     assert not runs("pull_request", closed_pull("mutbot/threads-1a2b3c4", None))
     assert not runs("pull_request", closed_pull("changes", "Codertocat/Hello-World"))
+
+
+def dashboard_edit(body: str, sender_type: str = "User") -> Any:
+    event = payload("issue_comment_created")
+    del event["comment"]
+    event.update(action="edited", changes={"body": {"from": ""}})
+    event["issue"]["body"] = body
+    event["sender"]["type"] = sender_type
+    return event
+
+
+def test_workflow_takes_a_persons_edits_of_the_dashboard_only() -> None:
+    dashboard = "<!-- mutbot-dashboard -->\n- [x] <!-- mutbot-tick: rebench 4 -->"
+    assert runs("issues", dashboard_edit(dashboard))
+    assert not runs("issues", dashboard_edit(dashboard, "Bot"))  # mutbot's own update
+    assert not runs("issues", dashboard_edit("an ordinary issue"))
 
 
 @pytest.mark.parametrize(

@@ -44,7 +44,7 @@ def test_pr_has_a_row_with_interval_for_every_metric_and_the_builds() -> None:
         "| error rate | 0.00% | 0.00% | +0.00 pp | +0.00 pp…+0.00 pp | 1 |",
         "| throughput | 50 req/s | 50 req/s | +0.0% | +0.0%…+0.0% | 1 |",
         "| image size | 50.0 MiB | 52.0 MiB |  |  |  |",
-        "| build time | 2.0 s | 3.0 s |  |  |  |",
+        "| build time (this run, cache allowed) | 2.0 s | 3.0 s |  |  |  |",
     ]:
         assert row in lines
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 
-from mutbot.metrics import METRICS
+from mutbot.estimates import pair_points
+from mutbot.metrics import METRICS, charted
 from mutbot.results import CandidateResult, RunResult
 
 MAX_PAIRS = 60  # beyond this a chart is a smear; the per-trial table has every figure
@@ -18,10 +19,10 @@ MAX_PAIRS = 60  # beyond this a chart is a smear; the per-trial table has every 
 def pairs_chart(candidate: CandidateResult, run: RunResult) -> str | None:
     """A fenced Mermaid `xychart-beta` block (bars: the baseline, line: the candidate), or None
     when there is nothing finite to draw."""
-    primary = str(run.objective["primary"])
-    shown = candidate.pairs[:MAX_PAIRS]
-    base = [p.baseline.metrics.get(primary, math.nan) for p in shown]
-    cand = [p.candidate.metrics.get(primary, math.nan) for p in shown]
+    primary = charted(str(run.objective["primary"]))
+    shown = pair_points(candidate, primary)[:MAX_PAIRS]  # what the drawn pictures show too
+    base = [p.baseline for p in shown]
+    cand = [p.candidate for p in shown]
     values = [v for v in base + cand if math.isfinite(v)]
     if len(shown) < 2 or len(values) < len(base) + len(cand):
         return None
@@ -34,7 +35,7 @@ def pairs_chart(candidate: CandidateResult, run: RunResult) -> str | None:
         "```mermaid",
         "xychart-beta",
         f'    title "{label} per confirmation pair: bars baseline, line candidate"',
-        f"    x-axis [{', '.join(str(p.index + 1) for p in shown)}]",
+        f"    x-axis [{', '.join(str(p.number) for p in shown)}]",
         f'    y-axis "{axis}" 0 --> {_number(top)}',
         f"    bar [{', '.join(_number(v) for v in base)}]",
         f"    line [{', '.join(_number(v) for v in cand)}]",

@@ -1,5 +1,5 @@
-"""Command line: `mutbot run`, `propose`, `explain` and `validate`. Commands return an exit
-code; errors are turned into one line here, and only here."""
+"""Command line: `mutbot run`, `propose`, `explain`, `report` and `validate`. Commands return
+an exit code; errors are turned into one line here, and only here."""
 
 from __future__ import annotations
 
@@ -188,11 +188,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_explain(args: argparse.Namespace) -> int:
-    path = args.results
+def read_results(path: Path) -> RunResult:
+    """A results.json, or a one-line CandidateError saying why it is none."""
     try:
         data = untrusted.loads(untrusted.read(path, MAX_RESULTS), allow_nan=True)
-        run = RunResult.model_validate(data)
+        return RunResult.model_validate(data)
     except OSError as exc:
         raise CandidateError(f"{path}: cannot read: {exc.strerror}") from exc
     except untrusted.JsonError as exc:
@@ -203,6 +203,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
         raise CandidateError(f"{path}: not a mutbot results.json: {where}: {first['msg']}") from exc
     except ValueError as exc:  # too large
         raise CandidateError(f"{path}: {exc}; not a mutbot results.json") from exc
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    path = args.results
+    run = read_results(path)
     cand = find(run, args.candidate)
     if cand is None:
         names = ", ".join(c.slug for c in run.candidates[:20])
@@ -216,6 +221,24 @@ def cmd_explain(args: argparse.Namespace) -> int:
         raise CandidateError(f"{path}: cannot recompute: {exc}") from exc
     print(plain("\n".join(lines)))
     return 0 if same else 1
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from mutbot.html_report import Unreadable, render_page
+    from mutbot.plots import inline_pictures  # matplotlib: loaded only for the pictures
+
+    run = read_results(args.results)
+    out = args.out or args.results.parent / "report.html"
+    try:
+        charts, notes = inline_pictures(run)
+        page = render_page(run, charts, notes)
+    except Unreadable as exc:
+        raise CandidateError(f"{args.results}: cannot show: {exc}") from exc
+    _write(out, page)
+    for note in notes:
+        print(plain(f"note: {note}"), file=sys.stderr)
+    print(plain(f"report: {out}"))
+    return 0
 
 
 def _raise(message: str) -> Callable[[int, FrameType | None], None]:
@@ -319,6 +342,13 @@ def parser() -> argparse.ArgumentParser:
     why.add_argument("results", type=Path, help="a results.json written by mutbot run")
     why.add_argument("candidate", help="slug, title or fingerprint of a candidate")
     why.set_defaults(func=cmd_explain)
+
+    page = sub.add_parser("report", help="render results.json as one HTML page (no script)")
+    page.add_argument("results", type=Path, help="a results.json written by mutbot run")
+    page.add_argument(
+        "-o", "--out", type=Path, help="the page to write (default: report.html beside it)"
+    )
+    page.set_defaults(func=cmd_report)
 
     check = sub.add_parser(
         "doctor", help="smoke-test the baseline as a run would, and say what to fix"

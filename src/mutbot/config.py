@@ -123,6 +123,12 @@ class Objective(Section):
         merged = {**DEFAULT_GUARDRAILS, **self.guardrails}
         return {k: v for k, v in merged.items() if v is not None and k != self.primary}
 
+    def wanted(self) -> set[str]:
+        """The metrics the config names: primary, also and its own guardrails. Some cost time
+        to measure (build_seconds: a cold build before every trial), so only these are."""
+        named = {k for k, v in self.guardrails.items() if v is not None}
+        return {self.primary, *self.also, *named}
+
 
 class Gates(Section):
     confidence: float = Field(0.85, ge=0, le=1)
@@ -175,6 +181,7 @@ class Policy(Section):
     quiet_hours: str | None = None  # "22:00-06:00" (UTC): no pull request is opened then
     reviewers: list[str] = Field(default_factory=list)  # requested on every mutbot PR
     codeowners: bool = True  # also request the CODEOWNERS of the changed files
+    dashboard: bool = True  # keep one issue up to date with what mutbot has open and refused
 
     @field_validator("quiet_hours")
     @classmethod

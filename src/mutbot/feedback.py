@@ -24,6 +24,8 @@ from mutbot.monitor.prometheus import Prometheus, observe
 from mutbot.report import change, fmt, p_text
 
 Log = Callable[[str], None]
+# closed by mutbot, with the ledger entry saying why written first: never read back as "closed"
+MUTBOT_CLOSED = ("ignored", "superseded")
 
 
 def _now() -> str:
@@ -45,7 +47,7 @@ def sync_outcomes(ledger: Ledger, gh: GitHub, remote: Remote, log: Log) -> list[
 
 
 def _outcome(record: Record, gh: GitHub, remote: Remote) -> Entry | None:
-    if record.branch is None or record.outcome in ("closed", "reverted"):
+    if record.branch is None or record.outcome in ("closed", "reverted", *MUTBOT_CLOSED):
         return None
     base = {"event": "outcome", "at": _now(), "fingerprint": record.fingerprint}
     if record.outcome == "merged":

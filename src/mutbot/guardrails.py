@@ -45,12 +45,17 @@ def check(
     d = deltas(pairs, metric)
     if not np.all(np.isfinite(d)):
         return None
+    if METRICS[metric].exact:
+        return _exact(metric, limit, float(np.median(d)))
     at_limit = threshold(metric, -limit)  # the d of a regression of exactly `limit`
     p_convict = p_better(at_limit - d)  # H1: median d below it, i.e. worse than the limit
     p_clear = p_better(d - at_limit)  # H1: median d above it, i.e. within the limit
     bound = paired_test(d, 2 * clear_alpha)  # its low end: the one-sided (1 - clear_alpha) bound
     estimate = _worse(metric, to_change(metric, bound.estimate))
     worst = _worse(metric, to_change(metric, bound.low))
+    # too few pairs for the bound's level: no bound at all (NaN, a figure that could not be
+    # measured: results.json keeps NaN, never an infinity)
+    worst = worst if math.isfinite(worst) else math.nan
     label = METRICS[metric].label
     status: Status
     if p_convict <= alpha:
@@ -67,8 +72,9 @@ def check(
         )
     else:
         status = "undecided"
+        up_to = f"up to {_say(metric, worst)}" if math.isfinite(worst) else "of any size"
         text = (
-            f"{label} {_say(metric, estimate)}: a regression up to {_say(metric, worst)} is not "
+            f"{label} {_say(metric, estimate)}: a regression {up_to} is not "
             f"excluded ({1 - clear_alpha:.0%} bound) nor shown beyond the limit of "
             f"{_say(metric, limit)}"
         )
@@ -81,6 +87,24 @@ def check(
         p_convict=p_convict,
         p_clear=p_clear,
         text=text,
+    )
+
+
+def _exact(metric: str, limit: float, d: float) -> GuardrailCheck:
+    """An exact metric (the image's size) is over its limit or not: nothing to estimate."""
+    worse = _worse(metric, to_change(metric, d))
+    over = worse > limit
+    label = METRICS[metric].label
+    verb = "beyond" if over else "within"
+    return GuardrailCheck(
+        metric=metric,
+        limit=limit,
+        status="convicted" if over else "cleared",
+        estimate=worse,
+        worst=worse,
+        p_convict=0.0 if over else 1.0,
+        p_clear=1.0 if over else 0.0,
+        text=f"{label} {_say(metric, worse)} (exact), {verb} the limit of {_say(metric, limit)}",
     )
 
 

@@ -16,6 +16,9 @@ class MetricInfo:
     label: str
     unit: str
     better: Direction
+    # the same for every trial of one side (a property of the built image): a difference is a
+    # difference, no statistics needed (mutbot.judge.compare)
+    exact: bool = False
 
 
 # Every metric a trial reports; the config's objective and guardrails may name any of them.
@@ -35,7 +38,25 @@ METRICS: dict[str, MetricInfo] = {
     ),
     "healthy_seconds": MetricInfo("time to healthy", "s", "lower"),
     "requests": MetricInfo("requests", "", "higher"),
+    # the pipeline's own figures: what the image weighs, and a build without any cache
+    "image_size_mb": MetricInfo("image size", "MiB", "lower", exact=True),
+    "image_compressed_mb": MetricInfo(
+        "image size, compressed as pulled", "MiB", "lower", exact=True
+    ),
+    "build_seconds": MetricInfo("cold build time", "s", "lower"),
 }
+IMAGE_METRICS = ("image_size_mb", "image_compressed_mb")
+BUILD_METRIC = "build_seconds"  # one cold build of the side before each trial, when wanted
+PIPELINE_METRICS = (*IMAGE_METRICS, BUILD_METRIC)  # only the docker backend measures them
+GUARDING = "latency_p95_ms"  # what guards a pipeline primary, and tells its transients
+
+
+def charted(primary: str) -> str:
+    """The figure a chart of the pairs shows: the primary, unless it is exact (the same image
+    in every pair, a flat line): then the runtime figure that guards it."""
+    return GUARDING if primary in METRICS and METRICS[primary].exact else primary
+
+
 # The error rate is a guardrail, not something to optimise (a 0 → 0 change has no ratio).
 OBJECTIVES = tuple(name for name in METRICS if name not in ("requests", "error_rate"))
 

@@ -14,7 +14,7 @@ from unidiff.patch import PatchSet
 from mutbot.charts import pairs_chart
 from mutbot.figures_text import at_use_note, load_brief, load_text, table_label, table_order
 from mutbot.guardrails import memory_peaks
-from mutbot.metrics import METRICS
+from mutbot.metrics import METRICS, charted
 from mutbot.results import CandidateResult, Comparison, RunResult
 from mutbot.selection_text import chosen_lines, contribution_lines
 from mutbot.units import parse_size
@@ -52,6 +52,8 @@ def fmt(metric: str, value: float | None) -> str:
         return f"${value:.2f}" if value >= 0.1 else f"${value:.4f}"
     if metric == "healthy_seconds":
         return f"{value:.2f} s"
+    if metric in ("image_size_mb", "image_compressed_mb"):
+        return f"{value:.1f} MiB"
     return f"{value:.3g} {unit}".strip()
 
 
@@ -68,6 +70,8 @@ def change(metric: str, value: float) -> str:
 def interval(metric: str, comp: Comparison) -> str:
     if math.isnan(comp.ci_low) and math.isnan(comp.ci_high):
         return "n/a"
+    if metric in METRICS and METRICS[metric].exact:
+        return "exact"  # the same image in every trial: nothing sampled
     return f"{change(metric, comp.ci_low)}…{change(metric, comp.ci_high)}"
 
 
@@ -82,6 +86,12 @@ def headline(candidate: CandidateResult, run: RunResult) -> str:
     judgement = candidate.judgement
     p = judgement.p_adjusted if judgement else comp.p_value
     level = 1 - float(judgement.alpha if judgement else 0.01)
+    if METRICS[primary].exact:  # built once a side: no interval, no p
+        return (
+            f"{METRICS[primary].label} {fmt(primary, comp.baseline)} → "
+            f"{fmt(primary, comp.candidate)} ({change(primary, comp.change)}, exact: the same "
+            f"image in all {comp.pairs} paired trials)"
+        )
     return (
         f"{METRICS[primary].label} {fmt(primary, comp.baseline)} → "
         f"{fmt(primary, comp.candidate)} ({change(primary, comp.change)}, {level:.0%} CI "
@@ -254,13 +264,14 @@ def score_rows(candidate: CandidateResult, run: RunResult) -> list[tuple[str, ..
             fmt(name, comp.candidate),
             change(name, comp.change),
             interval(name, comp),
-            p_text(comp.p_value),
+            "" if METRICS[name].exact else p_text(comp.p_value),
         )
         for name, comp in ((n, candidate.comparisons[n]) for n in order)
     ]
     base, cand = run.baseline.build, candidate.build
     if base and cand:
-        if base.image_size_mb is not None and cand.image_size_mb is not None:
+        sized = "image_size_mb" in candidate.comparisons  # a row above already
+        if base.image_size_mb is not None and cand.image_size_mb is not None and not sized:
             rows.append(
                 (
                     "image size",
@@ -272,7 +283,14 @@ def score_rows(candidate: CandidateResult, run: RunResult) -> list[tuple[str, ..
                 )
             )
         rows.append(
-            ("build time", f"{base.build_seconds:.1f} s", f"{cand.build_seconds:.1f} s", "", "", "")
+            (
+                "build time (this run, cache allowed)",
+                f"{base.build_seconds:.1f} s",
+                f"{cand.build_seconds:.1f} s",
+                "",
+                "",
+                "",
+            )
         )
     return rows
 
@@ -353,6 +371,13 @@ def render_pr(
         level=f"{1 - alpha:.0%}",
         confirmed=sum(1 for c in run.candidates if c.judgement is not None),
         p_adj=p_text(judgement.p_adjusted) if judgement else "n/a",
+        exact=(
+            f"The {METRICS[primary].label} is exact, the same image in every trial of a side: "
+            f"no test is needed, and the chart shows the {METRICS[charted(primary)].label} that "
+            "guards it."
+        )
+        if METRICS[primary].exact
+        else "",
         headline=headline(candidate, run),
         rows=score_rows(candidate, run),
         metrics=METRICS,

@@ -139,7 +139,8 @@ class Noise(_Record):
 
 class Build(_Record):
     image_size_mb: float | None
-    build_seconds: float
+    build_seconds: float  # this run's build, with the engine's cache (build_seconds: cold ones)
+    image_compressed_mb: float | None = None  # measured when an objective names the image
 
 
 class SettingChange(_Record):

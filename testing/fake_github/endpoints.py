@@ -115,6 +115,60 @@ class Endpoints(Shapes):
     def _get_issue(self, query: Any, body: Any, number: str) -> Reply:
         return Reply(200, self._issue_json(self._issue(int(number))))
 
+    def _list_issues(self, query: dict[str, list[str]], body: Any) -> Reply:
+        """Pull requests are issues too here, as on GitHub (they carry `pull_request`)."""
+        state = one(query, "state", "open")
+        wanted = {n.strip().lower() for n in one(query, "labels", "").split(",") if n.strip()}
+        found = [
+            i
+            for i in self.issues.values()
+            if (state == "all" or i["state"] == state)
+            and wanted <= {name.lower() for name in i["labels"]}
+        ]
+        sort = one(query, "sort", "created")
+        desc = one(query, "direction", "desc") == "desc"
+        key = "updated_at" if sort == "updated" else "created_at"
+        found.sort(key=lambda i: (i[key], i["number"]), reverse=desc)
+        return self._paged([self._issue_json(i) for i in found], query, "/issues")
+
+    def _create_issue(self, query: Any, body: Any) -> Reply:
+        body = body if isinstance(body, dict) else {}
+        if not isinstance(body.get("title"), str) or not body["title"]:
+            raise invalid("Issue", "missing_field", field="title")
+        if not isinstance(body.get("body") or "", str):
+            raise invalid("Issue", "invalid", field="body")
+        labels = body.get("labels") or []
+        if not isinstance(labels, list) or not all(isinstance(n, str) for n in labels):
+            raise invalid("Issue", "invalid", field="labels")
+        issue = self._new_issue(body["title"], body.get("body") or "", self.bot)
+        for name in labels:
+            self._label_issue(issue, name)
+        return Reply(201, self._issue_json(issue))
+
+    def _edit_issue(self, query: Any, body: Any, number: str) -> Reply:
+        issue = self._issue(int(number))
+        body = body if isinstance(body, dict) else {}
+        for name in ("title", "body"):
+            if name in body and not isinstance(body[name], str | None):
+                raise invalid("Issue", "invalid", field=name)
+        if body.get("state") not in (None, "open", "closed"):
+            raise invalid("Issue", "invalid", field="state")
+        if "pull" in issue and body.get("state") not in (None, issue["state"]):
+            if body["state"] == "closed":
+                self._close(issue)
+            else:
+                issue.update(state="open", closed_at=None)
+        elif body.get("state") not in (None, issue["state"]):
+            closed = self._now() if body["state"] == "closed" else None
+            issue.update(state=body["state"], closed_at=closed)
+        issue.update({k: body[k] or "" for k in ("title", "body") if k in body})
+        if isinstance(body.get("labels"), list):
+            issue["labels"] = []
+            for name in body["labels"]:
+                self._label_issue(issue, str(name))
+        issue["updated_at"] = self._now()
+        return Reply(200, self._issue_json(issue))
+
     def _list_comments(self, query: dict[str, list[str]], body: Any, number: str) -> Reply:
         issue = self._issue(int(number))
         n = issue["number"]
@@ -191,7 +245,10 @@ ROUTES: list[tuple[str, str, Any]] = [
     (r"/pulls/(\d+)", "GET", Endpoints._get_pull),
     (r"/pulls/(\d+)", "PATCH", Endpoints._update_pull),
     (r"/pulls/(\d+)/requested_reviewers", "POST", Endpoints._request_reviewers),
+    (r"/issues", "GET", Endpoints._list_issues),
+    (r"/issues", "POST", Endpoints._create_issue),
     (r"/issues/(\d+)", "GET", Endpoints._get_issue),
+    (r"/issues/(\d+)", "PATCH", Endpoints._edit_issue),
     (r"/issues/(\d+)/comments", "GET", Endpoints._list_comments),
     (r"/issues/(\d+)/comments", "POST", Endpoints._create_comment),
     (r"/issues/(\d+)/labels", "POST", Endpoints._add_issue_labels),

@@ -144,6 +144,17 @@ class FakeGitHub(Endpoints):
             self._close_orphans()
             return self._pull_json(self._pull(number), full=True)
 
+    def issue(self, number: int) -> dict[str, Any]:
+        """The issue (or pull request) as `GET /repos/{o}/{r}/issues/{n}` answers it."""
+        with self._lock:
+            return self._issue_json(self._issue(number))
+
+    def edit_issue_body(self, number: int, body: str) -> None:
+        """A person edits the issue's body on the web (the test sends the `issues` event)."""
+        with self._lock:
+            issue = self._issue(number)
+            issue.update(body=body, updated_at=self._now())
+
     def comments_on(self, issue_number: int) -> list[str]:
         with self._lock:
             return [c["body"] for c in self.comments.values() if c["issue"] == issue_number]

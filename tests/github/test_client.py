@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,6 @@ from testing.fake_github import (
     TOKEN,
     FakeGitHub,
     Reply,
-    make_remote,
     push_branch,
     rate_limited,
     serve_github,
@@ -27,23 +25,6 @@ REPO = "octo-org/hello-world"
 
 def connect(fake: FakeGitHub, token: str = TOKEN, retries: int = 3) -> GitHub:
     return GitHub(token, REPO, fake.url, retries=retries, timeout=5, backoff=0, write_interval=0)
-
-
-@pytest.fixture
-def remote(tmp_path: Path) -> tuple[Path, Path]:
-    return make_remote(tmp_path / "git")
-
-
-@pytest.fixture
-def fake(remote: tuple[Path, Path]) -> Iterator[FakeGitHub]:
-    with serve_github(REPO, remote=remote[0]) as server:
-        yield server
-
-
-@pytest.fixture
-def client(fake: FakeGitHub) -> Iterator[GitHub]:
-    with connect(fake) as gh:
-        yield gh
 
 
 # -- repository and people ---------------------------------------------------------------

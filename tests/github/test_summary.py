@@ -6,12 +6,15 @@ import dataclasses
 
 import pytest
 from hypothesis import given, settings
+from markdown_it import MarkdownIt
 
+from mutbot.estimates import forest
+from mutbot.forest_text import forest_block
 from mutbot.github.summary import Published, cell, step_summary
 from mutbot.proposers.base import Opportunity, Usage
 from mutbot.report import headline
 from mutbot.results import CandidateResult, ProposalRecord, RunResult
-from testing.defusing import hostile_candidate, hostile_text, live
+from testing.defusing import hostile_candidate, hostile_text, live, outside_fences
 from testing.records import candidate, run
 
 REASON = "push to refs/heads/main, the default branch"
@@ -255,4 +258,12 @@ def test_a_summary_of_hostile_candidates_is_inert(
     ]
     summary = step_summary(result, done, decision_reason=reason, llm_cost=reason)
     assert summary.count(f"[opened]({URL.format(7)})") == 1
-    assert live(summary.replace(f"[opened]({URL.format(7)})", "")) == []
+    text = summary.replace(f"[opened]({URL.format(7)})", "")
+    assert live(outside_fences(text)) == []
+    # inside a fence nothing acts; the only fence is the estimates chart, whole
+    fences = [t for t in MarkdownIt("commonmark").enable("table").parse(text) if t.type == "fence"]
+    numbers = forest(result)
+    chart = forest_block(numbers) if numbers else None
+    assert [(t.info, "```text\n" + t.content + "```") for t in fences] == (
+        [("text", chart)] if chart else []
+    )

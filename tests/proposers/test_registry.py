@@ -45,7 +45,7 @@ def test_file_proposer_checks_the_file_first_and_skips_repeats(tmp_path: Path) -
     assert [c.title for c in proposal.candidates] == [str(c["title"]) for c in listed]
     assert proposal.notes == [
         f"1 of 4 candidates in {path} skipped: the same change is listed twice, or a "
-        "maintainer closed or reverted it before"
+        "maintainer closed, reverted or ignored it before"
     ]
 
 

@@ -31,6 +31,8 @@ class Artifact:
     limits: Limits | None = None
     # the built image's environment (`PYTHON_VERSION=3.11.9`, …): what the build resolved
     env: tuple[tuple[str, str], ...] = ()
+    # the image's layers gzip-compressed as a registry stores them (when an objective wants it)
+    image_compressed_mb: float | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,13 @@ class Backend(Protocol):
     ) -> Artifact:
         """Raise StageFailure('build', reason) when it fails, or when this backend cannot measure
         a change to one of the `changed` files (relative to the project folder)."""
+
+    def cold_build(self, artifact: Artifact, log: Path) -> float:
+        """Seconds a build of the artifact's sources takes without any cache (the base image
+        aside: nothing is pulled); nothing of it is kept. StageFailure('build') when it fails."""
+
+    def compressed_mb(self, artifact: Artifact) -> float | None:
+        """The artifact's image as pulled: its layers gzip-compressed (None: no image)."""
 
     def run_tests(self, artifact: Artifact, command: str, timeout: float, log: Path) -> None:
         """Raise StageFailure('tests', reason) when the tests fail or time out."""

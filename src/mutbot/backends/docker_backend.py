@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tarfile
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +21,7 @@ import requests.exceptions
 from mutbot import reaper
 from mutbot.backends import cgroups
 from mutbot.backends.base import Artifact, CorePlan, Limits, Sample, helper_thread
+from mutbot.backends.docker_images import Built, build_image, compressed_mb, remove_image
 from mutbot.backends.docker_services import (
     Launcher,
     ServiceSet,
@@ -73,6 +75,8 @@ class DockerBackend:
         self._services = Launcher(self.client, sandbox, run_id, self.labels, cores.service, values)
         self._kept: dict[tuple[str, str, str], ServiceSet] = {}  # reset: candidate
         self._released: list[DockerInstance] = []  # to stop while the next instance starts
+        self._cold = 0  # cold builds so far: each gets a tag of its own
+        self._layers: dict[str, int] = {}  # layer -> compressed bytes (compressed_mb)
         isolation = (
             "an internal network with no route out"
             if sandbox.network == "isolated"
@@ -89,49 +93,47 @@ class DockerBackend:
     def build(
         self, project_dir: Path, tag: str, log: Path, changed: tuple[str, ...] = ()
     ) -> Artifact:
-        context = (project_dir / self.sandbox.context).resolve()
-        dockerfile = os.path.relpath(project_dir / self.sandbox.dockerfile, context)
-        started = time.monotonic()
-        last_error = ""
-        with log.open("w", encoding="utf-8") as out:
-            try:
-                for chunk in self.client.api.build(
-                    path=str(context),
-                    dockerfile=dockerfile,
-                    tag=tag,
-                    rm=True,
-                    forcerm=True,
-                    decode=True,
-                    labels=self.labels,
-                    pull=False,
-                    target=self.sandbox.build.target,
-                    buildargs=dict(self.sandbox.build.args) or None,
-                    timeout=int(self.sandbox.build_timeout),
-                ):
-                    if "stream" in chunk:
-                        out.write(chunk["stream"])
-                    if "error" in chunk:
-                        last_error = str(chunk["error"]).strip()
-                        out.write(last_error + "\n")
-            except docker.errors.APIError as exc:
-                last_error = str(exc.explanation or exc)
-                out.write(last_error + "\n")
-            except requests.exceptions.RequestException:
-                last_error = (
-                    f"no output for {self.sandbox.build_timeout:g}s (sandbox.build_timeout)"
-                )
-                out.write(last_error + "\n")
-        if last_error:
-            raise StageFailure("build", f"build failed: {tail(last_error)}")
-        image = self.client.images.get(tag)
+        built = self._build(project_dir, tag, log)
+        image = built.image
         env = [str(e).partition("=") for e in (image.attrs.get("Config") or {}).get("Env") or []]
         return Artifact(
             ref=image.id,
             project_dir=project_dir,
             image_size_mb=image.attrs["Size"] / 1024**2,
-            build_seconds=time.monotonic() - started,
+            build_seconds=built.seconds,
             env=tuple((name, value) for name, _, value in env),
         )
+
+    def _build(self, project_dir: Path, tag: str, log: Path, nocache: bool = False) -> Built:
+        context = (project_dir / self.sandbox.context).resolve()
+        dockerfile = os.path.relpath(project_dir / self.sandbox.dockerfile, context)
+        return build_image(
+            self.client,
+            self.sandbox,
+            context,
+            tag,
+            log,
+            self.labels,
+            dockerfile=dockerfile,
+            nocache=nocache,
+        )
+
+    def cold_build(self, artifact: Artifact, log: Path) -> float:
+        """Every step run again (`--no-cache`), under a tag of its own, removed right after."""
+        self._cold += 1
+        tag = f"mutbot-{self.run_id.lower()}:cold-{self._cold}"
+        try:
+            return self._build(artifact.project_dir, tag, log, nocache=True).seconds
+        finally:
+            remove_image(self.client, tag)
+
+    def compressed_mb(self, artifact: Artifact) -> float | None:
+        try:
+            return compressed_mb(self.client, artifact.ref, self._layers)
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            raise StageFailure("build", f"cannot read the image's layers: {exc}") from None
+        except (tarfile.TarError, OSError) as exc:
+            raise StageFailure("build", f"cannot read the saved image: {exc}") from None
 
     def run_tests(self, artifact: Artifact, command: str, timeout: float, log: Path) -> None:
         """No network at all; with services, a network of their own with no route out, and

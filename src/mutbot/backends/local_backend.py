@@ -104,6 +104,12 @@ class LocalBackend:
             ref=str(project_dir), project_dir=project_dir, image_size_mb=None, build_seconds=0.0
         )
 
+    def cold_build(self, artifact: Artifact, log: Path) -> float:
+        raise StageFailure("build", "the local backend builds nothing: build_seconds needs Docker")
+
+    def compressed_mb(self, artifact: Artifact) -> float | None:
+        return None
+
     def run_tests(self, artifact: Artifact, command: str, timeout: float, log: Path) -> None:
         with log.open("wb") as out:
             env = clean_env(**{reaper.MARKER: self._groups.name})

@@ -15,25 +15,26 @@ from rich.console import Console
 from mutbot import backends, untrusted
 from mutbot.backends import BACKENDS
 from mutbot.errors import ConfigError, GitHubError, MutbotError
-from mutbot.feedback import sync_outcomes
-from mutbot.github import actions
+from mutbot.github import actions, asked, board
 from mutbot.github.client import GitHub
+from mutbot.github.commands import keep_slugs
 from mutbot.github.events import decide
 from mutbot.github.loop import codeowners, monitor, opened_at
 from mutbot.github.publish import Target, publish
 from mutbot.github.remote import Remote
 from mutbot.github.revert import open_revert
 from mutbot.github.summary import Published, cell, step_summary
-from mutbot.github.types import Decision
+from mutbot.github.superseded import sync
+from mutbot.github.types import Decision, Overrides
 from mutbot.hardening import environment
 from mutbot.ledger.branch import BranchLedger
 from mutbot.ledger.model import evaluated
 from mutbot.ledger.store import Ledger
-from mutbot.ledger.views import history
+from mutbot.ledger.views import forgiven, history, ignored_settings
 from mutbot.progress import ConsoleReporter, plain, print_ranking
 from mutbot.report import headline
 from mutbot.results import RunResult
-from mutbot.run.execute import execute
+from mutbot.run.execute import Machinery, execute
 from mutbot.run.options import RunOptions, load_inputs, rules_for
 
 MAX_EVENT = 32 * 1024**2  # bytes; GitHub caps webhook payloads at 25 MB
@@ -98,8 +99,14 @@ def read_env(env: Mapping[str, str]) -> ActionEnv:
     )
 
 
-def run_action(env: ActionEnv, backend: str | None = None, client: GitHub | None = None) -> int:
-    """`client`: the API client to use (default: one for env.api_url with the token)."""
+def run_action(
+    env: ActionEnv,
+    backend: str | None = None,
+    client: GitHub | None = None,
+    machinery: Machinery | None = None,
+) -> int:
+    """`client`: the API client to use (default: one for env.api_url with the token);
+    `machinery`: what runs measure with (default: the real one; tests script it)."""
     for secret in env.secrets:
         actions.mask(secret)
     try:
@@ -124,15 +131,35 @@ def run_action(env: ActionEnv, backend: str | None = None, client: GitHub | None
             _say(f"mutbot: {comment.author} has no write access: nothing runs")
             return _finish(env, [], None, decision, "refused: no write access")
         _react(gh, comment.comment_id, "eyes")
+    if decision.ticks and not (decision.sender and gh.can_write(decision.sender)):
+        who = decision.sender or "an unnamed sender"
+        _say(f"mutbot: {who} has no write access: the dashboard's boxes do nothing")
+        return _finish(env, [], None, decision, "refused: no write access")
     ledger = None if env.dry_run else BranchLedger(env.workspace)
     if env.event_name == "pull_request" and ledger is not None:
         with actions.group("outcomes"), actions.untrusted():
-            sync_outcomes(ledger, gh, Remote(env.workspace), _say)
+            sync(ledger, gh, Remote(env.workspace), _say)
+            _dashboard(env, gh, ledger)
         return _finish(env, [], None, decision, "pull request closed: outcomes synced")
     if not decision.run:
         if comment is not None and decision.reply:
             gh.comment(comment.issue_number, decision.reply)
         return _finish(env, [], None, decision, decision.reason)
+
+    runs: list[tuple[RunResult, list[Published]]] = []
+
+    def mutate(spec: str, slugs: Mapping[str, str]) -> tuple[RunResult, list[Published]]:
+        again = replace(decision, overrides=Overrides(proposer=spec))
+        runs.append(_mutate(env, again, gh, backend, ledger, machinery, slugs))
+        return runs[-1]
+
+    if asked.handles(decision):
+        with actions.untrusted():
+            said = asked.answer(_project(env), env.config, decision, gh, ledger, mutate, _say)
+        if ledger is not None and not runs:  # a run updates the dashboard itself
+            _dashboard(env, gh, ledger)
+        result, published = runs[-1] if runs else (None, [])
+        return _finish(env, published, result, decision, said)
     try:
         if decision.command is not None and decision.command.action == "revert":
             assert comment is not None
@@ -146,7 +173,7 @@ def run_action(env: ActionEnv, backend: str | None = None, client: GitHub | None
                 )
                 _react(gh, comment.comment_id, "rocket")
             return _finish(env, [done], None, decision, "revert")
-        result, published = _mutate(env, decision, gh, backend, ledger)
+        result, published = _mutate(env, decision, gh, backend, ledger, machinery)
     except MutbotError as exc:
         actions.add_summary(env.summary, f"### mutbot\n\nThe run failed: {cell(str(exc))}\n")
         if comment is not None:
@@ -196,8 +223,15 @@ def _react(gh: GitHub, comment_id: int, content: str) -> None:
 
 
 def _mutate(
-    env: ActionEnv, decision: Decision, gh: GitHub, backend: str | None, ledger: Ledger | None
+    env: ActionEnv,
+    decision: Decision,
+    gh: GitHub,
+    backend: str | None,
+    ledger: Ledger | None,
+    machinery: Machinery | None = None,
+    slugs: Mapping[str, str] | None = None,
 ) -> tuple[RunResult, list[Published]]:
+    """`slugs`: fingerprint → the slug of its open pull request's branch (a re-measurement)."""
     project = _project(env)
     # never the weaker local backend by accident: only when the workflow names it
     backend = backends.choose(backend or env.backend, fallback=False)
@@ -225,12 +259,13 @@ def _mutate(
             if env.event_name == "schedule":
                 monitor(config, ledger, gh, env.workspace, _say)
             else:
-                sync_outcomes(ledger, gh, Remote(env.workspace), _say)
+                sync(ledger, gh, Remote(env.workspace), _say)
         entries = ledger.read()  # once, after the sync: the history and the weekly PR count
-        options = replace(options, history=history(entries))
+        ignored = frozenset(ignored_settings(entries))
+        options = replace(options, history=history(entries), ignored=ignored)
     out = Console(file=sys.stdout, width=160, highlight=False)
     with actions.group("mutbot run"), actions.untrusted(), ConsoleReporter(out) as reporter:
-        result = execute(options, reporter)
+        result = keep_slugs(execute(options, reporter, machinery), slugs or {})
         print_ranking(result, out)
     if ledger is None:
         print("mutbot: dry run: no branch pushed, no pull request opened", flush=True)
@@ -245,10 +280,24 @@ def _mutate(
         codeowners=codeowners(env.workspace),
         record=lambda entry: ledger.append([entry]),
         rules=rules_for(config, config_path, project, options.targets),
+        forgiven=forgiven(entries),
     )
     with actions.group("pull requests"), actions.untrusted():
         published = publish(result, gh, Remote(env.workspace), target, _say)
+        if config.policy.dashboard:
+            board.refresh(gh, ledger.read(), _say)
     return result, published
+
+
+def _dashboard(env: ActionEnv, gh: GitHub, ledger: Ledger) -> None:
+    """The dashboard after an event that changed what it shows, when the config wants one."""
+    try:
+        config, _ = load_inputs(RunOptions(project=_project(env), config=env.config))
+    except MutbotError as exc:
+        _say(f"mutbot: dashboard not updated: {exc}")
+        return
+    if config.policy.dashboard:
+        board.refresh(gh, ledger.read(), _say)
 
 
 def _project(env: ActionEnv) -> Path:

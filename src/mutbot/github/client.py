@@ -19,12 +19,13 @@ import requests
 from github import Auth, Github, GithubException, GithubRetry
 from github.GithubException import RateLimitExceededExceedsMaxWait
 from github.GithubObject import NotSet, Opt
+from github.Issue import Issue
 from github.IssueComment import IssueComment
 from github.PullRequest import PullRequest
 from urllib3 import Retry
 
 from mutbot.errors import GitHubError
-from mutbot.github.types import PullInfo
+from mutbot.github.types import IssueInfo, PullInfo
 
 ROLES = ("admin", "maintain", "write", "triage", "read", "none")
 WRITERS = frozenset({"admin", "maintain", "write"})
@@ -135,6 +136,27 @@ class GitHub:
                 if not _already_exists(exc.__cause__):  # another run created it meanwhile
                     raise
 
+    # -- issues ------------------------------------------------------------------------------
+
+    def issues_labelled(self, label: str) -> list[IssueInfo]:
+        """Issues (not pull requests) carrying `label`, open or closed, oldest first: the list
+        API, which unlike search answers at once and is never rate limited apart."""
+        with self._call("GET", "/issues"):
+            found = self._repo.get_issues(
+                state="all", labels=[label], sort="created", direction="asc"
+            )
+            return [_issue(i) for i in found if i.pull_request is None]
+
+    def create_issue(self, title: str, body: str, labels: Sequence[str]) -> IssueInfo:
+        with self._call("POST", "/issues"):
+            return _issue(self._repo.create_issue(title=title, body=body, labels=list(labels)))
+
+    def edit_issue(self, number: int, *, body: str) -> IssueInfo:
+        with self._call("PATCH", f"/issues/{number}"):
+            issue = self._repo.get_issue(number)
+            issue.edit(body=body)
+            return _issue(issue)
+
     # -- pull requests ---------------------------------------------------------------------
 
     def find_pull(self, branch: str) -> PullInfo | None:
@@ -205,6 +227,13 @@ class GitHub:
         with self._call("PATCH", f"/pulls/{number}"):
             pull = self._repo.get_pull(number)
             pull.edit(title=_opt(title), body=_opt(body), base=_opt(base))
+            return _info(pull)
+
+    def close_pull(self, number: int) -> PullInfo:
+        """Closes a pull request unmerged (its branch stays)."""
+        with self._call("PATCH", f"/pulls/{number}"):
+            pull = self._repo.get_pull(number)
+            pull.edit(state="closed")
             return _info(pull)
 
     def request_reviewers(self, number: int, users: Sequence[str], teams: Sequence[str]) -> None:
@@ -326,4 +355,16 @@ def _info(pull: PullRequest) -> PullInfo:
         body=pull.body or "",
         labels=tuple(label.name for label in pull.labels),
         merge_commit_sha=pull.merge_commit_sha if merged else None,
+    )
+
+
+def _issue(issue: Issue) -> IssueInfo:
+    state: Literal["open", "closed"] = "open" if issue.state == "open" else "closed"
+    return IssueInfo(
+        number=issue.number,
+        url=issue.html_url,
+        state=state,
+        title=issue.title,
+        body=issue.body or "",
+        labels=tuple(label.name for label in issue.labels),
     )

@@ -1,9 +1,10 @@
 """What `mutbot action` does for a GitHub event (pure): run or not, why, and with which
-overrides. The `/mutate` comment grammar lives here too.
+overrides. The `/mutate` comment grammar lives here too, and which boxes an edit of the dashboard
+issue newly ticked (`issues` `edited`).
 
-Who may run a command is not decided here: an outsider's `/mutate` still gives `run=True` with
-its `CommentRef`; the action checks the commenter's permission through the API before acting,
-and whether `/mutate revert` names a merged mutbot pull request.
+Who may run a command is not decided here: an outsider's `/mutate` (or ticked box) still gives
+`run=True` with its `CommentRef` (or sender); the action checks their permission through the API
+before acting, and whether a pull request command names a mutbot pull request.
 """
 
 from __future__ import annotations
@@ -11,9 +12,18 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Literal
 
 from mutbot import globs
+from mutbot.github.dashboard import is_dashboard, newly_ticked
+from mutbot.github.payload import Malformed as _Malformed
+from mutbot.github.payload import at as _at
+from mutbot.github.payload import brief as _brief
+from mutbot.github.payload import first_line as _first_line
+from mutbot.github.payload import is_bot as _is_bot
+from mutbot.github.payload import quote as _quote
+from mutbot.github.payload import text as _text
+from mutbot.github.payload import whole as _whole
 from mutbot.github.types import Command, CommentRef, Decision, Kind, Overrides
 from mutbot.proposers import PROPOSERS
 from mutbot.units import shown
@@ -23,7 +33,19 @@ MAX_COMMENT_COUNT = 20  # n=N in a comment
 MAX_DISPATCH_COUNT = 50  # the bounds of propose.count in the config
 MAX_GLOBS = 20
 _KINDS: tuple[Kind, ...] = ("incremental", "radical")
-_KEYWORDS = ("help", "revert", *_KINDS)
+_ALONE = ("help", "revert", "rebench", "ignore")  # words that make the whole command
+_ALONE_ACTIONS: dict[str, Literal["help", "revert", "rebench", "ignore"]] = {
+    "help": "help",
+    "revert": "revert",
+    "rebench": "rebench",
+    "ignore": "ignore",
+}
+_ON_PULLS = ("revert", "rebench", "ignore")  # only on a mutbot pull request
+_KEYWORDS = (*_ALONE, *_KINDS)
+_SETTING = re.compile(
+    r"[\w.:/@=\-\[\]]+(?: [\w.:/@=\-\[\]]+)*"
+)  # a pack's key: `dockerfile.ENV PORT`
+MAX_SETTING = 200
 _GLOB = re.compile(r"[\w.\-/*?+]+")
 _ZERO_SHA = "0" * 40
 
@@ -39,6 +61,11 @@ HELP = """\
 | `/mutate incremental` or `/mutate radical` | only that kind of candidate |
 | `/mutate help` | this help |
 | `/mutate revert` | on a merged mutbot pull request: open a pull request that reverts it |
+| `/mutate rebench` | on an open mutbot pull request: measure its change again at the current \
+base, then update its figures (and its branch) |
+| `/mutate ignore` | on a mutbot pull request: close it; mutbot never proposes that change again |
+| `/mutate ignore setting NAME` | on a mutbot pull request: mutbot never changes setting NAME \
+again (the names its body lists under what it touches, e.g. `appsettings.server.threads`) |
 
 Options combine: `/mutate config/*.ini n=4 incremental`. A glob is relative to the repository \
 root and contains `.`, `/` or `*` (or names a file like `Dockerfile`). Only people with write \
@@ -57,15 +84,19 @@ def is_command(body: str) -> bool:
 
 
 def parse_command(body: str) -> Command:
-    """`/mutate [GLOB...] [n=N] [incremental|radical] | /mutate help | /mutate revert`"""
+    """`/mutate [GLOB...] [n=N] [incremental|radical] | /mutate help | /mutate revert |
+    /mutate rebench | /mutate ignore [setting NAME]`"""
     if not is_command(body):
         raise CommandError("not a /mutate command: the first line must start with /mutate")
     words = [w.strip("`") for w in re.split(r"[\s,]+", _first_line(body))[1:]]
     words = [w for w in words if w]
-    if words and words[0] in ("help", "revert"):
+    if words[:2] == ["ignore", "setting"]:
+        return Command(action="ignore", setting=_setting(_first_line(body)))
+    if words and words[0] in _ALONE:
         if len(words) > 1:
-            raise CommandError(f"`/mutate {words[0]}` takes no arguments; see `/mutate help`")
-        return Command(action="help" if words[0] == "help" else "revert")
+            more = ", or `/mutate ignore setting NAME`" if words[0] == "ignore" else ""
+            raise CommandError(f"`/mutate {words[0]}` takes no arguments{more}; see `/mutate help`")
+        return Command(action=_ALONE_ACTIONS[words[0]])
     found: list[str] = []
     count: int | None = None
     kind: Kind | None = None
@@ -78,13 +109,25 @@ def parse_command(body: str) -> Command:
             if kind is not None and kind != word:
                 raise CommandError("choose one of incremental or radical, not both")
             kind = "incremental" if word == "incremental" else "radical"
-        elif word in ("help", "revert"):
+        elif word in _ALONE:
             raise CommandError(f"`{word}` stands alone: `/mutate {word}`")
         else:
             found.append(_glob(word, CommandError))
             if len(found) > MAX_GLOBS:
                 raise CommandError(f"at most {MAX_GLOBS} globs; see `/mutate help`")
     return Command(action="mutate", globs=tuple(found), count=count, kind=kind)
+
+
+def _setting(first: str) -> str:
+    """NAME in `/mutate ignore setting NAME`: the rest of the line, spaces kept single (a
+    Dockerfile's keys hold one, `dockerfile.ENV PORT`)."""
+    rest = first.split(None, 3)[3] if len(first.split(None, 3)) > 3 else ""
+    name = " ".join(rest.strip().strip("`").split())
+    if not name:
+        raise CommandError("`/mutate ignore setting NAME` needs the setting's name")
+    if len(name) > MAX_SETTING or not _SETTING.fullmatch(name):
+        raise CommandError(f"{_quote(name)} is not a setting's name; see `/mutate help`")
+    return name
 
 
 def decide(
@@ -119,6 +162,8 @@ def _decide(
         return _dispatch(payload)
     if event_name == "issue_comment":
         return _comment(payload)
+    if event_name == "issues":
+        return _issue_edit(payload)
     if event_name == "pull_request":
         head = _text(payload, "pull_request.head.ref")
         if _text(payload, "action") == "closed" and head.startswith(prefix):
@@ -243,14 +288,15 @@ def _comment(payload: dict[str, Any]) -> Decision:
         return no(f"/mutate by {author} on {where}: {exc}", f"{exc}\n\n{HELP}", ref)
     if command.action == "help":
         return no(f"/mutate help by {author} on {where}", HELP, ref, command)
-    if command.action == "revert":
+    if command.action in _ON_PULLS:
+        said = f"/mutate {command.action}{' setting' if command.setting else ''}"
         if not ref.is_pull_request:
-            text = "`/mutate revert` works only on a merged mutbot pull request."
-            why = f"/mutate revert by {author} on {where}: not a pull request"
-            return no(why, text, ref, command)
+            which = "a merged" if command.action == "revert" else "an open"
+            text = f"`{said}` works only on {which} mutbot pull request."
+            return no(f"{said} by {author} on {where}: not a pull request", text, ref, command)
         return Decision(
             True,
-            f"/mutate revert by {author} on {where} (a merged mutbot PR? the API tells)",
+            f"{said} by {author} on {where} (a mutbot PR? the API tells)",
             "issue_comment",
             command=command,
             comment=ref,
@@ -263,6 +309,37 @@ def _comment(payload: dict[str, Any]) -> Decision:
         command=command,
         comment=ref,
         overrides=overrides,
+    )
+
+
+def _issue_edit(payload: dict[str, Any]) -> Decision:
+    """An edit of the dashboard issue: the boxes it newly ticked, compared with the body
+    before (`changes.body.from`), and who ticked them (their permission is asked later)."""
+    action, number = _text(payload, "action"), _whole(payload, "issue.number")
+
+    def no(why: str) -> Decision:
+        return Decision(False, f"issue #{number} {_brief(action)}: {why}", "issues")
+
+    if action != "edited":
+        return no("only edits of the dashboard issue are read")
+    if _is_bot(payload, "sender"):
+        return no("edited by a bot: ignored, so mutbot never acts on its own edits")
+    body = _text(payload, "issue.body")
+    if not is_dashboard(body):
+        return no("not mutbot's dashboard")
+    if not isinstance(_at(payload, "changes.body"), dict):
+        return no("the body did not change: no box was ticked")
+    ticks = newly_ticked(_text(payload, "changes.body.from"), body)
+    if not ticks:
+        return no("no box newly ticked")
+    sender = _text(payload, "sender.login")
+    return Decision(
+        True,
+        f"dashboard #{number}: {len(ticks)} boxes ticked by {_brief(sender)}",
+        "issues",
+        ticks=ticks,
+        sender=sender,
+        issue_number=number,
     )
 
 
@@ -301,57 +378,3 @@ def _merged(pull: dict[str, Any] | None) -> bool | None:
     if pull is not None and "merged_at" in pull:
         return bool(pull["merged_at"])
     return None
-
-
-def _is_bot(payload: dict[str, Any], user: str) -> bool:
-    kind, login = _text(payload, f"{user}.type"), _text(payload, f"{user}.login")
-    return kind == "Bot" or login.endswith("[bot]")
-
-
-def _quote(word: str) -> str:
-    """User text echoed in a reply: inside inline code nothing pings or links."""
-    return "`" + word.replace("`", "'")[:60] + "`"
-
-
-def _first_line(body: str) -> str:
-    lines = body.strip().splitlines()
-    return lines[0].strip() if lines else ""
-
-
-class _Malformed(Exception):
-    """A payload field of the wrong type; the message names it."""
-
-
-def _at(payload: dict[str, Any], path: str) -> object:
-    """The value at a dotted path, None when a step is absent or null."""
-    data: object = payload
-    done: list[str] = []
-    for key in path.split("."):
-        if data is None:
-            return None
-        if not isinstance(data, dict):
-            raise _Malformed(f"{'.'.join(done)} is not an object")
-        data = data.get(key)
-        done.append(key)
-    return data
-
-
-def _text(payload: dict[str, Any], path: str) -> str:
-    value = _at(payload, path)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise _Malformed(f"{path} is not a string")
-    return value
-
-
-def _whole(payload: dict[str, Any], path: str) -> int:
-    value = _at(payload, path)
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
-        raise _Malformed(f"{path} is not a positive whole number")
-    return value
-
-
-def _brief(text: str) -> str:
-    """Payload text in a log line: one line, a branch name or a login, never a megabyte."""
-    return re.sub(r"\s", " ", text if len(text) <= 100 else text[:99] + "…")

@@ -9,10 +9,11 @@ from datetime import datetime
 from pathlib import Path
 
 from mutbot.config import Config
-from mutbot.feedback import revert_regressions, sync_outcomes, watch
+from mutbot.feedback import revert_regressions, watch
 from mutbot.github.client import GitHub
 from mutbot.github.remote import Remote
 from mutbot.github.summary import Published
+from mutbot.github.superseded import sync
 from mutbot.ledger.model import Entry
 from mutbot.ledger.store import Ledger
 from mutbot.monitor.prometheus import Prometheus
@@ -36,9 +37,10 @@ def codeowners(workspace: Path) -> str:
 def monitor(
     config: Config, ledger: Ledger, gh: GitHub, workspace: Path, log: Log
 ) -> list[Published]:
-    """Sync outcomes, judge merged mutations in production, open revert PRs where they hurt."""
+    """Sync outcomes (closing what a merge superseded), judge merged mutations in production,
+    open revert PRs where they hurt."""
     remote = Remote(workspace)
-    sync_outcomes(ledger, gh, remote, log)
+    sync(ledger, gh, remote, log)
     production = config.production
     if production is None:
         log("monitor: no production section in the config; nothing to watch")

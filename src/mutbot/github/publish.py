@@ -1,5 +1,6 @@
 """Pull requests for proposed candidates: one branch per candidate, updated instead of
-duplicated, never reopened once a maintainer closed it, at most `max_prs` open, best first.
+duplicated, never reopened once a maintainer closed it (a new one is opened only after the
+refusal was forgotten on the dashboard), at most `max_prs` open, best first.
 
 A PR is made in this order: commit (in a worktree of the measured commit), push the branch,
 open the PR; if opening fails, the branch is deleted again, so the next run simply tries again;
@@ -54,6 +55,9 @@ class Target:
     record: Record = _forget  # the ledger: written before each step it describes
     # the run's diff rules, applied again to each branch's commit; None: the measured files only
     rules: DiffRules | None = None
+    # fingerprints whose refusal a maintainer took back (the dashboard): a closed pull request
+    # no longer stops a new one
+    forgiven: frozenset[str] = frozenset()
 
 
 def branch_name(candidate: CandidateResult) -> str:
@@ -141,7 +145,7 @@ def _publish_one(s: _Session, candidate: CandidateResult, group: Group) -> Publi
     existing = gh.find_pull(branch)
     if existing and existing.merged:
         return Published(slug, "skipped", existing.url, f"already merged as #{existing.number}")
-    if existing and existing.state == "closed":
+    if existing and existing.state == "closed" and candidate.fingerprint not in s.target.forgiven:
         return Published(
             slug,
             "skipped",
@@ -156,7 +160,7 @@ def _publish_one(s: _Session, candidate: CandidateResult, group: Group) -> Publi
         reproduce=reproduce_command(run, prefix, branch),
         alternatives=group.alternatives,
     )
-    if existing:
+    if existing and existing.state == "open":
         return _update(run, candidate, existing, body, gh, remote, workspace, target.rules)
     if len(open_now) >= target.max_prs:
         return Published(

@@ -6,8 +6,9 @@ same thing.
 The holder is the set's member that already has an open pull request (it is updated), or else
 the best-ranked member (it is opened). A set that conflicts with an open mutbot pull request
 outside this run waits for it: the next run measures it again once that one is merged or closed.
-mutbot never closes a pull request itself: closing is how maintainers say no, and the ledger
-learns from it."""
+Closing is how maintainers say no, and the ledger learns from it; mutbot closes a pull request
+only when a merge superseded it (mutbot.github.superseded) or a maintainer asked
+(`/mutate ignore`), and records which, so neither reads as a no."""
 
 from __future__ import annotations
 

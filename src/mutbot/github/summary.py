@@ -1,5 +1,6 @@
-"""The run summary for `$GITHUB_STEP_SUMMARY` (pure): every candidate in one table, what the
-detectors found, who proposed and what it cost, and what waits for a free pull request slot."""
+"""The run summary for `$GITHUB_STEP_SUMMARY` (pure): every candidate in one table and its
+estimate on one chart, what the detectors found, who proposed and what it cost, and what waits
+for a free pull request slot."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from mutbot.estimates import forest, ordered
+from mutbot.forest_text import forest_block
 from mutbot.report import headline, neutralise
 from mutbot.results import CandidateResult, RunResult
 
@@ -45,6 +48,9 @@ def step_summary(
     llm_cost: str | None = None,
 ) -> str:
     parts = [_heading(run, decision_reason), _candidates(run, published)]
+    chart = _estimates(run)
+    if chart:
+        parts.append(chart)
     waiting = _waiting(run, published)
     if waiting:
         parts.append(waiting)
@@ -68,11 +74,11 @@ def _heading(run: RunResult, reason: str) -> str:
     )
 
 
-def _ordered(run: RunResult) -> list[CandidateResult]:
-    """Proposed best first, then needs review, then rejected; run order within each."""
-    rank = {slug: i for i, slug in enumerate(run.ranking)}
-    order = {"propose": 0, "needs-review": 1, "inconclusive": 2, "reject": 3}
-    return sorted(run.candidates, key=lambda c: (order[c.verdict], rank.get(c.slug, len(rank))))
+def _estimates(run: RunResult) -> str:
+    """Every candidate's estimate with its interval, in the table's order, as a text chart."""
+    numbers = forest(run)
+    block = forest_block(numbers) if numbers else None
+    return f"### Estimates\n\n{block}\n" if block else ""
 
 
 def _candidates(run: RunResult, published: list[Published]) -> str:
@@ -84,7 +90,7 @@ def _candidates(run: RunResult, published: list[Published]) -> str:
         "| candidate | kind | verdict | result | pull request |",
         "| --- | --- | --- | --- | --- |",
     ]
-    for cand in _ordered(run):
+    for cand in ordered(run):
         kind = cand.kind + (f" ({cand.category})" if cand.category else "")
         lines.append(
             f"| {cell(cand.title, 200)} | {cell(kind)} | {_VERDICTS[cand.verdict]} | "
@@ -118,7 +124,7 @@ def _waiting(run: RunResult, published: list[Published]) -> str:
     alternative's pull request, waiting for an open one they conflict with, or never published."""
     done = {p.slug: p for p in published if p.action != "skipped"}
     skipped = {p.slug: p for p in published if p.action == "skipped"}
-    rest = [c for c in _ordered(run) if c.verdict == "propose" and c.slug not in done]
+    rest = [c for c in ordered(run) if c.verdict == "propose" and c.slug not in done]
     if not rest:
         return ""
     lines = ["### Proposed, without a pull request of their own\n"]

@@ -13,10 +13,19 @@ Kind = Literal["incremental", "radical"]
 class Command:
     """A parsed `/mutate` comment."""
 
-    action: Literal["mutate", "help", "revert"]
+    action: Literal["mutate", "help", "revert", "rebench", "ignore"]
     globs: tuple[str, ...] = ()  # restricts the targets (must stay inside the config's targets)
     count: int | None = None  # n=N
     kind: Kind | None = None  # incremental | radical: only that kind of candidate
+    setting: str | None = None  # `/mutate ignore setting NAME`: the setting never touched again
+
+
+@dataclass(frozen=True)
+class Tick:
+    """A box a maintainer newly ticked on the dashboard issue: what to do, and to what."""
+
+    action: Literal["rebench", "measure", "forget"]
+    target: str  # a pull request number (rebench), a fingerprint, or `setting:NAME` (forget)
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,9 @@ class Decision:
     comment: CommentRef | None = None
     overrides: Overrides = field(default_factory=Overrides)
     reply: str | None = None  # text to reply with when not running (help, a usage error)
+    ticks: tuple[Tick, ...] = ()  # the dashboard's newly ticked boxes (an `issues` edit)
+    sender: str | None = None  # who edited the dashboard: their permission decides
+    issue_number: int | None = None  # the dashboard issue that was edited
 
 
 @dataclass(frozen=True)
@@ -66,3 +78,13 @@ class PullInfo:
     body: str
     labels: tuple[str, ...] = ()
     merge_commit_sha: str | None = None
+
+
+@dataclass(frozen=True)
+class IssueInfo:
+    number: int
+    url: str  # html_url
+    state: Literal["open", "closed"]
+    title: str
+    body: str
+    labels: tuple[str, ...] = ()

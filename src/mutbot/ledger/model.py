@@ -4,8 +4,13 @@ A candidate's story is told by several events, each appended when it happens and
 `evaluated` (the sandbox's verdict and figures), `policy` (a governance rule stopped or shaped it),
 `pr-intent` (written *before* opening a pull request, so a crash between opening and recording
 cannot lose the link), `pr-opened`, `outcome` (open / merged / closed / reverted, from the API),
-`production` (the monitor's verdict) and `revert-opened`. `mutbot.ledger.views.fold` turns them
-into the current state of each candidate.
+`production` (the monitor's verdict) and `revert-opened`. A maintainer's commands add `ignored`
+(`/mutate ignore`: the pull request closed, the change never proposed again), `superseded` (closed
+by mutbot because a pull request of its conflict set was merged: not a refusal),
+`setting-ignored` (`/mutate ignore setting NAME`: `setting` never changed again; its fingerprint
+is the pull request's where it was asked) and `forgotten` (a refusal or an ignored setting taken
+back from the dashboard). `mutbot.ledger.views.fold` turns them into the current state of each
+candidate.
 
 Each line is the entry as compact JSON with the unset fields left out. `production` holds the
 monitor's figures; the views read three keys from it: `verdict` (str), `change` (the realised
@@ -29,9 +34,21 @@ from mutbot.results import CandidateResult, Comparison, RunResult
 
 VERSION: Literal[1] = 1
 Event = Literal[
-    "evaluated", "pr-intent", "pr-opened", "outcome", "production", "revert-opened", "policy"
+    "evaluated",
+    "pr-intent",
+    "pr-opened",
+    "outcome",
+    "production",
+    "revert-opened",
+    "policy",
+    "ignored",
+    "superseded",
+    "setting-ignored",
+    "forgotten",
 ]
-PrOutcome = Literal["open", "merged", "closed", "reverted"]
+# ignored: a maintainer's `/mutate ignore`; superseded: closed by mutbot after an alternative
+# was merged (neither is a "closed", which the proposers learn from as a maintainer's no)
+PrOutcome = Literal["open", "merged", "closed", "reverted", "ignored", "superseded"]
 _HEAD = ("version", "at", "event", "fingerprint")  # first on every line, for a readable diff
 
 
@@ -73,6 +90,7 @@ class Fields(BaseModel):
     production: dict[str, Any] | None = None  # the monitor's verdict and figures
     revert_pr: int | None = None
     note: str | None = None
+    setting: str | None = None  # setting-ignored / forgotten: the setting's name
 
     # NaN (a metric that could not be measured) is not JSON: store it as absent
     @field_validator("change", "screened", "ci_low", "ci_high", "p_adjusted")

@@ -12,7 +12,7 @@ candidate, in the order first evaluated:
                 "reason": str, "primary": "<metric>|null",
                 "predicted_change": "<relative change of primary, metric's own direction>|null",
                 "improvement": "<the same, + = better>|null",
-                "outcome": "open | merged | closed | reverted | null",
+                "outcome": "open | merged | closed | reverted | ignored | superseded | null",
                 "realised_change": "<production change of primary, metric's own direction>|null",
                 "production": {<the monitor's verdict and figures>}|null}}
 
@@ -47,18 +47,59 @@ class Record(Fields):
 
 def fold(entries: Iterable[Entry]) -> dict[str, Record]:
     """The current state of every candidate, in the order first seen. Events apply in ledger
-    order; a reverted mutation stays reverted (its merged PR still reads "merged" in the API)."""
+    order; a reverted mutation stays reverted (its merged PR still reads "merged" in the API).
+    A `forgotten` event takes the maintainer's refusal back: no outcome, and not settled, so a
+    proposer may bring the change again. Events about a setting (`setting-ignored`, a
+    `forgotten` naming a setting) are no candidate's: see `ignored_settings`."""
     state: dict[str, dict[str, object]] = {}
     counts: dict[str, int] = {}
     for entry in entries:
+        if entry.setting is not None:
+            continue
         fp = entry.fingerprint
         fields = entry.model_dump(exclude_none=True, exclude={"version", "at", "event"})
         now = state.setdefault(fp, {"first_at": entry.at})
         if now.get("outcome") == "reverted":
             fields.pop("outcome", None)
         now.update(fields, last_at=entry.at, last_event=entry.event)
+        if entry.event == "forgotten" and now.get("outcome") in FORGETTABLE:
+            # no branch: the outcome sync leaves the closed pull request alone from now on
+            for key in ("outcome", "branch"):
+                now.pop(key, None)
+            now["final"] = False
         counts[fp] = counts.get(fp, 0) + 1
     return {fp: Record.model_validate({**data, "events": counts[fp]}) for fp, data in state.items()}
+
+
+FORGETTABLE = ("closed", "ignored")  # refusals the dashboard can take back
+
+
+def forgiven(entries: Iterable[Entry]) -> frozenset[str]:
+    """Fingerprints whose refusal was forgotten and not refused again since: publishing may
+    open a new pull request for them, although their earlier one is closed."""
+    found: set[str] = set()
+    for entry in entries:
+        if entry.setting is not None:
+            continue
+        if entry.event == "forgotten":
+            found.add(entry.fingerprint)
+        elif entry.outcome in FORGETTABLE:
+            found.discard(entry.fingerprint)
+    return frozenset(found)
+
+
+def ignored_settings(entries: Iterable[Entry]) -> dict[str, Entry]:
+    """The settings a maintainer asked mutbot never to change (`/mutate ignore setting NAME`),
+    each with the event that asked, minus the ones forgotten since, in the order asked."""
+    found: dict[str, Entry] = {}
+    for entry in entries:
+        if entry.setting is None:
+            continue
+        if entry.event == "setting-ignored":
+            found.setdefault(entry.setting, entry)
+        elif entry.event == "forgotten":
+            found.pop(entry.setting, None)
+    return found
 
 
 def improvement(record: Fields) -> float | None:

@@ -72,7 +72,8 @@ class HistoryEntry(BaseModel):
     verdict: str  # propose | needs-review | inconclusive | reject
     reason: str = ""
     change: float | None = None  # measured change of the primary metric, + = better
-    outcome: str | None = None  # open | merged | closed | reverted, once a PR exists
+    # open | merged | closed | reverted | ignored | superseded, once a PR exists
+    outcome: str | None = None
     final: bool = True  # false: the judge could not decide; proposing it again is allowed
     # the measured log ratio of the primary, + = better: the confirmation's, else screening's
     d: float | None = None
@@ -128,6 +129,7 @@ class Proposer(Protocol):
 
 
 REFUSED = ("closed", "reverted")  # outcomes that mean a maintainer said no
+BARRED = (*REFUSED, "ignored")  # never proposed again (`/mutate ignore`: no, and not a failure)
 
 
 @dataclass
@@ -145,8 +147,8 @@ class Deduper:
 
     @classmethod
     def refused(cls, history: tuple[HistoryEntry, ...]) -> Deduper:
-        """Only what a maintainer turned down (closed without merge, or reverted)."""
-        return cls({h.fingerprint for h in history if h.outcome in REFUSED})
+        """Only what a maintainer turned down (closed without merge, reverted or ignored)."""
+        return cls({h.fingerprint for h in history if h.outcome in BARRED})
 
     def fresh(self, candidate: Candidate) -> bool:
         if candidate.fingerprint in self.seen:

@@ -25,6 +25,7 @@ class FileProposer:
         if len(fresh) < len(listed):
             notes.append(
                 f"{len(listed) - len(fresh)} of {len(listed)} candidates in {self.path} skipped: "
-                "the same change is listed twice, or a maintainer closed or reverted it before"
+                "the same change is listed twice, or a maintainer closed, reverted or ignored it "
+                "before"
             )
         return Proposal(proposer=f"file:{self.path}", candidates=fresh, notes=notes)

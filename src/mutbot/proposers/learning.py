@@ -1,10 +1,11 @@
 """What the search proposer learns from the history of earlier candidates (pure).
 
 Refused values: a candidate that failed — rejected by the judge, closed unmerged by a
-maintainer or reverted — and whose diff still applies to today's files names the setting it
-changed and the value it tried; the search proposer never sets that value again. Only a
-candidate that changed exactly one setting, and no other text, is held against its value: when
-a bundle of several changes fails, no single one of them can be blamed.
+maintainer or reverted — or that a maintainer ignored (`/mutate ignore`), and whose diff still
+applies to today's files names the setting it changed and the value it tried; the search
+proposer never sets that value again. Only a candidate that changed exactly one setting, and no
+other text, is held against its value: when a bundle of several changes fails, no single one of
+them can be blamed.
 
 Which categories to try first: each opportunity category is a bandit arm with a
 Beta(1 + successes, 1 + failures) posterior, from the history (a success: the judge proposed it
@@ -51,7 +52,17 @@ def failed(entry: HistoryEntry) -> bool:
 
 
 def succeeded(entry: HistoryEntry) -> bool:
-    return entry.outcome == "merged" or (entry.verdict == "propose" and not failed(entry))
+    """Merged, or proposed and not turned down (ignored is no success: nobody wanted it)."""
+    return entry.outcome == "merged" or (
+        entry.verdict == "propose" and not failed(entry) and entry.outcome != "ignored"
+    )
+
+
+def barred(entry: HistoryEntry) -> bool:
+    """Never tried again: a failure, or what a maintainer ignored (`/mutate ignore`). An ignore
+    is no failure: the category learns nothing from it, the setting's value is never set again.
+    A superseded pull request (an alternative was merged) is neither."""
+    return failed(entry) or entry.outcome == "ignored"
 
 
 def apply_diff(diff: str, files: Mapping[str, str]) -> dict[str, str] | None:
@@ -139,7 +150,7 @@ def refused_values(history: Iterable[HistoryEntry], files: Mapping[str, str]) ->
     else, tried."""
     refused: set[Change] = set()
     for entry in history:
-        if failed(entry):
+        if barred(entry):
             found = _only_change(entry, files)
             if found is not None:
                 refused.add(found)
@@ -158,7 +169,7 @@ def refused_settings(
     files = {p: text for p in sorted(view.targets) if (text := view.repo.read(p)) is not None}
     refused: set[tuple[str, str]] = set()
     for entry in history:
-        new = apply_diff(entry.diff, files) if failed(entry) and entry.diff.strip() else None
+        new = apply_diff(entry.diff, files) if barred(entry) and entry.diff.strip() else None
         if not new:
             continue
         after = settings(overlay(view, new))

@@ -24,17 +24,17 @@ from mutbot.errors import BaselineError, ConfigError, Interrupted
 from mutbot.guarding import baseline_view
 from mutbot.judge import Outcome
 from mutbot.metric_math import to_d
-from mutbot.metrics import medians
+from mutbot.metrics import PIPELINE_METRICS, medians
 from mutbot.packs.survey import survey
 from mutbot.proposers.base import Baseline, Proposer, TargetFile
 from mutbot.report import render_pr
-from mutbot.results import BaselineResult, Build, CandidateResult, Noise, RunResult, is_final
+from mutbot.results import BaselineResult, CandidateResult, Noise, RunResult, is_final
 from mutbot.run.context import Context, Reporter, setup
 from mutbot.run.evaluate import confirm, evaluate, schedule
 from mutbot.run.options import RunOptions, core_list, load_inputs, new_run_id
 from mutbot.run.propose import last_baseline, measured_baseline, propose
 from mutbot.run.stages import prepare
-from mutbot.run.subject import Subject, freeze, make_subjects
+from mutbot.run.subject import Subject, build_record, freeze, make_subjects
 from mutbot.run.subject import baseline as baseline_subject
 from mutbot.stats import pareto_front
 from mutbot.targets import read_targets
@@ -85,6 +85,7 @@ def execute(
         resources.callback(_held, load.close)  # the run's long-lived load generator
         if backend_name == "local":
             _say_local(options, backend, reporter)
+            _pipeline_needs_images(config)
         if workspace.uncommitted():
             reporter.note("the project has uncommitted changes; mutbot measures the last commit")
         ctx = replace(
@@ -115,6 +116,15 @@ def execute(
                 "network and worktree of the run is removed"
             ) from None
     raise AssertionError("not reached: ExitStack re-raises")  # for mypy, which cannot tell
+
+
+def _pipeline_needs_images(config: Config) -> None:
+    named = sorted(config.objective.wanted() & set(PIPELINE_METRICS))
+    if named:
+        raise ConfigError(
+            f"objective: {', '.join(named)} needs images, and the local backend builds none; "
+            "run with --backend docker, or leave it out of objective"
+        )
 
 
 def _say_local(options: RunOptions, backend: backends.Backend, reporter: Reporter) -> None:
@@ -221,7 +231,8 @@ def _pipeline(
             )
         results.append(_freeze(ctx, subject, decision, branch))
     result = _result(ctx, baseline, subjects, results, result_noise)
-    write_outputs(result, ctx.run_dir)
+    for problem in write_outputs(result, ctx.run_dir):
+        ctx.reporter.note(problem)
     return result
 
 
@@ -284,7 +295,9 @@ def _write_partial(ctx: Context, baseline: Subject, subjects: list[Subject]) -> 
     (ctx.run_dir / "results.json").write_text(result.model_dump_json(indent=2), encoding="utf-8")
 
 
-def write_outputs(result: RunResult, run_dir: Path) -> None:
+def write_outputs(result: RunResult, run_dir: Path) -> list[str]:
+    """results.json, a pull request preview per proposed candidate and the pictures; returns
+    what could not be drawn (a picture never fails a run)."""
     (run_dir / "results.json").write_text(result.model_dump_json(indent=2), encoding="utf-8")
     ranked = [c for slug in result.ranking for c in result.candidates if c.slug == slug]
     for group in sets_of(ranked):  # each preview lists what it is an alternative to
@@ -298,6 +311,11 @@ def write_outputs(result: RunResult, run_dir: Path) -> None:
                 render_pr(candidate, result, alternatives=alternative_lines(others, result)),
                 encoding="utf-8",
             )
+    try:
+        from mutbot.plots import write_pictures  # matplotlib: loaded only when a run has ended
+    except ImportError as exc:
+        return [f"pictures: not drawn: {exc}"]
+    return write_pictures(result, run_dir)[1]
 
 
 def _result(
@@ -353,9 +371,7 @@ def _result(
         baseline=BaselineResult(
             stages=baseline.stages,
             summary=summary,
-            build=Build(image_size_mb=artifact.image_size_mb, build_seconds=artifact.build_seconds)
-            if artifact
-            else None,
+            build=build_record(artifact) if artifact else None,
         ),
         candidates=results,
         ranking=[r.slug for r in proposed],

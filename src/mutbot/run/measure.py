@@ -10,8 +10,9 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+from mutbot.backends.base import Artifact
 from mutbot.errors import BaselineError, StageFailure, TrialInvalid
-from mutbot.metrics import METRICS
+from mutbot.metrics import BUILD_METRIC, GUARDING, IMAGE_METRICS, METRICS, PIPELINE_METRICS
 from mutbot.noise_rules import transient
 from mutbot.results import InvalidTrial, Pair, Side, Trial
 from mutbot.run.context import Context
@@ -95,7 +96,7 @@ def _sides(measured: Pair, aa: bool) -> list[Trial]:
 def disturbed(ctx: Context, measured: Pair, aa: bool) -> str | None:
     """Why the pair looks hit by a transient (None: it does not): a baseline-side trial far off
     the run's recent baseline trials. The candidate side is never the test: that would bias it."""
-    primary = ctx.config.objective.primary
+    primary = watched(ctx.config.objective.primary)
     for trial in _sides(measured, aa):
         found = transient(trial.metrics.get(primary, float("nan")), ctx.log.recent)
         if found is not None:
@@ -109,8 +110,14 @@ def disturbed(ctx: Context, measured: Pair, aa: bool) -> str | None:
     return None
 
 
+def watched(primary: str) -> str:
+    """The figure transients are told by: the primary, unless it is the pipeline's (an image
+    size is the same in every trial; a build time is not the service's): then p95 latency."""
+    return GUARDING if primary in PIPELINE_METRICS else primary
+
+
 def _remember(ctx: Context, measured: Pair, aa: bool) -> None:
-    primary = ctx.config.objective.primary
+    primary = watched(ctx.config.objective.primary)
     ctx.log.recent.extend(t.metrics.get(primary, float("nan")) for t in _sides(measured, aa))
 
 
@@ -128,18 +135,46 @@ def _trial(
     artifact = baseline.artifact if side == "baseline" else subject.artifact
     assert artifact is not None
     retry = f"-retry{attempt}" if attempt else ""
+    label = f"{subject.slug}/{name}{retry}-{side}"
+    try:
+        built = _cold_build(ctx, artifact, label)
+    except StageFailure as failure:
+        if not duel and (side == "baseline" or subject.candidate is None):
+            raise BaselineError(f"the baseline failed a cold build: {failure}") from failure
+        raise StageFailure(failure.stage, f"{name}: {failure.reason}") from failure
     calm = ctx.quiet.wait()  # the previous trial's teardown, someone else's job: wait it out
     if not calm.calm:
         ctx.reporter.stage(subject.slug, calm.note)
     try:
-        trial = ctx.trials(
-            ctx.backend, artifact, side, f"{subject.slug}/{name}{retry}-{side}", ctx.plan
-        )
+        trial = ctx.trials(ctx.backend, artifact, side, label, ctx.plan)
         busy = None if calm.calm else calm.note
-        return trial.model_copy(update={"calm_wait": round(calm.waited, 3), "started_busy": busy})
+        metrics = {**trial.metrics, **_pipeline(ctx, artifact), **built}
+        return trial.model_copy(
+            update={"calm_wait": round(calm.waited, 3), "started_busy": busy, "metrics": metrics}
+        )
     except TrialInvalid as invalid:
         raise TrialInvalid(side, str(invalid)) from invalid
     except StageFailure as failure:
         if not duel and (side == "baseline" or subject.candidate is None):
             raise BaselineError(f"the baseline failed a trial: {failure}") from failure
         raise StageFailure(failure.stage, f"{name}: {failure.reason}") from failure
+
+
+def _cold_build(ctx: Context, artifact: Artifact, label: str) -> dict[str, float]:
+    """With build_seconds among the objectives or guardrails, each trial's side is first built
+    again without any cache: build times come in pairs, in the pair's random order, like every
+    other figure (the calm wait after it lets the machine settle before the trial)."""
+    if BUILD_METRIC not in ctx.config.objective.wanted():
+        return {}
+    log = ctx.run_dir / "logs" / f"{label}.cold-build.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    return {BUILD_METRIC: ctx.backend.cold_build(artifact, log)}
+
+
+def _pipeline(ctx: Context, artifact: Artifact) -> dict[str, float]:
+    """The image's sizes, the same for every trial of a side (exact metrics), when wanted."""
+    if not set(IMAGE_METRICS) & ctx.config.objective.wanted():
+        return {}
+    sizes = {"image_size_mb": artifact.image_size_mb}
+    sizes["image_compressed_mb"] = artifact.image_compressed_mb
+    return {name: value for name, value in sizes.items() if value is not None}

@@ -30,6 +30,7 @@ class RunOptions:
     targets: tuple[str, ...] = ()  # narrows the config's targets (a /mutate comment's globs)
     radical_share: float | None = None  # overrides propose.radical (0: incremental only)
     history: tuple[HistoryEntry, ...] = ()  # earlier candidates and their fate, from the ledger
+    ignored: frozenset[str] = frozenset()  # settings never changed (`/mutate ignore setting`)
 
     @property
     def proposer_spec(self) -> str | None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from mutbot import guarding
 from mutbot.candidates import Candidate
 from mutbot.errors import StageFailure
+from mutbot.metrics import IMAGE_METRICS
 from mutbot.policy import Change, check_diff
 from mutbot.risk import assess_complexity, assess_risk
 from mutbot.run.context import Context
@@ -59,6 +60,13 @@ def _guard(ctx: Context, subject: Subject, changes: Sequence[Change]) -> None:
     subject.guarded = guarding.guard(ctx.view, changes, ctx.workspace.prefix)
     if subject.guarded.problem:
         raise StageFailure("policy", subject.guarded.problem)
+    ignored = sorted({c.key for c in subject.guarded.changed} & ctx.options.ignored)
+    if ignored:
+        raise StageFailure(
+            "policy",
+            f"changes {', '.join(ignored)}, which a maintainer asked mutbot never to change "
+            "(`/mutate ignore setting`; the dashboard can forget it)",
+        )
     subject.limits, note = guarding.own_limits(
         subject.guarded, ctx.config.sandbox, ctx.backend.refuses
     )
@@ -80,6 +88,8 @@ def _build(ctx: Context, subject: Subject) -> None:
     except OSError as exc:
         raise StageFailure("build", f"cannot copy the candidate's files: {exc}") from None
     artifact = ctx.backend.build(source, tag, _log(ctx, subject, "build"), changed)
+    if set(IMAGE_METRICS) & ctx.config.objective.wanted():
+        artifact = replace(artifact, image_compressed_mb=ctx.backend.compressed_mb(artifact))
     subject.artifact = replace(artifact, limits=subject.limits) if subject.limits else artifact
 
 

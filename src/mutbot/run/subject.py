@@ -184,9 +184,7 @@ def freeze(
         reason=reason,
         final=final,
         stages=subject.stages,
-        build=Build(image_size_mb=artifact.image_size_mb, build_seconds=artifact.build_seconds)
-        if artifact
-        else None,
+        build=build_record(artifact) if artifact else None,
         screening=subject.screening,
         pairs=subject.pairs,
         comparisons=subject.compared or compare_all(subject.pairs, alpha),
@@ -208,6 +206,14 @@ def freeze(
         ],
         limits=_limits(subject.limits, prices),
         selection=subject.selection,
+    )
+
+
+def build_record(artifact: Artifact) -> Build:
+    return Build(
+        image_size_mb=artifact.image_size_mb,
+        build_seconds=artifact.build_seconds,
+        image_compressed_mb=artifact.image_compressed_mb,
     )
 
 
