@@ -35,15 +35,21 @@ def repo(tmp_path: Path) -> Path:
 
 
 def test_a_run_with_its_outputs_elsewhere_still_leaves_git_status_clean(
-    repo: Path, tmp_path: Path
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The ledger appends to .mutbot/ledger.jsonl: on the old code a run with --out left
-    `?? .mutbot/` behind."""
+    `?? .mutbot/` behind. The run ends saying how to see it as a page, and that command works."""
     mutations = write_candidates(tmp_path / "c.json", [STALE, FORBIDDEN])
     for out in (["--out", str(tmp_path / "out")], []):
         args = ["run", "--repo", str(repo), "--mutations", str(mutations), "--backend", "local"]
         assert main(args + out) == 0
         assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
+        if out:
+            said = capsys.readouterr().out
+            page = f"as a page: mutbot report {(tmp_path / 'out').resolve()}/results.json"
+            assert page in said
+            assert main(page.removeprefix("as a page: mutbot ").split()) == 0
+            assert (tmp_path / "out" / "report.html").stat().st_size > 0
     assert len(list((repo / ".mutbot" / "runs").glob("*/results.json"))) == 1
     assert (repo / LOCAL_PATH).stat().st_size > 0
 

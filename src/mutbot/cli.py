@@ -61,9 +61,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     ledger.append(evaluated(result))
     stdout = Console(width=None if sys.stdout.isatty() else 160)
     print_ranking(result, stdout)
-    stdout.print(
-        f"results: {result.output_dir}/results.json", highlight=False, markup=False, soft_wrap=True
-    )
+    for line in (
+        f"results: {result.output_dir}/results.json (pictures beside it)",
+        f"as a page: mutbot report {result.output_dir}/results.json",
+    ):
+        stdout.print(line, highlight=False, markup=False, soft_wrap=True)
     return 0
 
 

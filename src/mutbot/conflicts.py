@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from unidiff.errors import UnidiffParseError
 from unidiff.patch import PatchSet
@@ -113,7 +114,13 @@ def conflict_sets(items: Sequence[tuple[str, Footprint]]) -> list[list[str]]:
 
 
 def footprint_of(candidate: CandidateResult) -> Footprint:
-    return footprint(candidate.diff, (s.key for s in candidate.settings))
+    return _parsed(candidate.diff, tuple(s.key for s in candidate.settings))
+
+
+@lru_cache(maxsize=256)
+def _parsed(diff: str, settings: tuple[str, ...]) -> Footprint:
+    """Each diff parsed once: a set's members are compared pair by pair (`shared`)."""
+    return footprint(diff, settings)
 
 
 def sets_of(ranked: Sequence[CandidateResult]) -> list[list[CandidateResult]]:

@@ -52,10 +52,10 @@ def check(
     p_clear = p_better(d - at_limit)  # H1: median d above it, i.e. within the limit
     bound = paired_test(d, 2 * clear_alpha)  # its low end: the one-sided (1 - clear_alpha) bound
     estimate = _worse(metric, to_change(metric, bound.estimate))
-    worst = _worse(metric, to_change(metric, bound.low))
-    # too few pairs for the bound's level: no bound at all (NaN, a figure that could not be
-    # measured: results.json keeps NaN, never an infinity)
-    worst = worst if math.isfinite(worst) else math.nan
+    bounded = _worse(metric, to_change(metric, bound.low))
+    # too few pairs for the bound's level: no bound at all (None; results.json never holds an
+    # infinity, which its reader refuses)
+    worst = bounded if math.isfinite(bounded) else None
     label = METRICS[metric].label
     status: Status
     if p_convict <= alpha:
@@ -67,12 +67,12 @@ def check(
     elif p_clear <= clear_alpha:
         status = "cleared"
         text = (
-            f"{label} {_say(metric, estimate)}, at worst {_say(metric, worst)} "
+            f"{label} {_say(metric, estimate)}, at worst {_say(metric, bounded)} "
             f"({1 - clear_alpha:.0%} bound; limit {_say(metric, limit)})"
         )
     else:
         status = "undecided"
-        up_to = f"up to {_say(metric, worst)}" if math.isfinite(worst) else "of any size"
+        up_to = f"up to {_say(metric, worst)}" if worst is not None else "of any size"
         text = (
             f"{label} {_say(metric, estimate)}: a regression {up_to} is not "
             f"excluded ({1 - clear_alpha:.0%} bound) nor shown beyond the limit of "

@@ -93,7 +93,8 @@ class GuardrailCheck(_Record):
     limit: float  # allowed regression (fraction; absolute for the error rate)
     status: Literal["convicted", "cleared", "undecided"]
     estimate: float  # the regression's Hodges–Lehmann estimate (+ = worse)
-    worst: float  # its one-sided upper bound at the clearing level (+ = worse)
+    # its one-sided upper bound at the clearing level (+ = worse); None: too few pairs for one
+    worst: float | None
     p_convict: float  # one-sided exact Wilcoxon: the regression is beyond the limit
     p_clear: float  # one-sided exact Wilcoxon: the regression is within the limit
     text: str
