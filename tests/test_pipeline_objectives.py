@@ -15,7 +15,7 @@ from mutbot.guardrails import check
 from mutbot.judge import compare, compare_all, judge
 from mutbot.metrics import OBJECTIVES
 from mutbot.report import headline, interval
-from mutbot.results import Pair
+from mutbot.results import CandidateResult, Pair, RunResult
 from mutbot.run.execute import execute
 from mutbot.run.measure import watched
 from mutbot.run.options import RunOptions
@@ -41,6 +41,17 @@ def sized(measured: list[Pair], base_mb: float, cand_mb: float) -> list[Pair]:
         )
         for p in measured
     ]
+
+
+def slim_run() -> tuple[CandidateResult, RunResult]:
+    """A run judged on the image's size: one candidate whose image is a quarter of the
+    baseline's, its runtime figures unchanged."""
+    measured = sized(pairs(1.0, n=8), 400.0, 100.0)
+    slim = candidate("slim").model_copy(
+        update={"pairs": measured, "comparisons": compare_all(measured, 0.01)}
+    )
+    result = run([slim], ["slim"])
+    return slim, result.model_copy(update={"objective": {**result.objective, "primary": IMAGE}})
 
 
 def verdict(measured: list[Pair], **overrides: object) -> tuple[str, str | None, str]:
@@ -109,12 +120,7 @@ def test_transients_are_told_by_latency_when_the_primary_is_the_image() -> None:
 
 
 def test_the_headline_of_an_exact_primary_claims_no_interval() -> None:
-    measured = sized(pairs(1.0, n=8), 400.0, 100.0)
-    slim = candidate("slim").model_copy(
-        update={"pairs": measured, "comparisons": compare_all(measured, 0.01)}
-    )
-    result = run([slim], ["slim"])
-    result = result.model_copy(update={"objective": {**result.objective, "primary": IMAGE}})
+    slim, result = slim_run()
     text = headline(slim, result)
     assert text.startswith("image size 400.0 MiB → 100.0 MiB (-75.0%, exact"), text
     assert "CI" not in text and "p =" not in text
@@ -136,12 +142,7 @@ def test_the_local_backend_refuses_an_image_objective_before_measuring(tmp_path:
 def test_the_pr_body_of_an_exact_primary_charts_the_guardrail_and_claims_no_test() -> None:
     from mutbot.report import render_pr
 
-    measured = sized(pairs(1.0, n=8), 400.0, 100.0)
-    slim = candidate("slim").model_copy(
-        update={"pairs": measured, "comparisons": compare_all(measured, 0.01)}
-    )
-    result = run([slim], ["slim"])
-    result = result.model_copy(update={"objective": {**result.objective, "primary": IMAGE}})
+    slim, result = slim_run()
     body = render_pr(slim, result)
     assert "| image size | 400.0 MiB | 100.0 MiB | -75.0% | exact |  |" in body.splitlines()
     assert "Holm-adjusted" not in body
@@ -155,12 +156,7 @@ def test_the_run_summarys_chart_says_exact_for_the_image() -> None:
     from mutbot.estimates import forest
     from mutbot.forest_text import forest_block
 
-    measured = sized(pairs(1.0, n=8), 400.0, 100.0)
-    slim = candidate("slim").model_copy(
-        update={"pairs": measured, "comparisons": compare_all(measured, 0.01)}
-    )
-    result = run([slim], ["slim"])
-    result = result.model_copy(update={"objective": {**result.objective, "primary": IMAGE}})
+    _, result = slim_run()
     numbers = forest(result)
     assert numbers is not None
     assert "confirmed -75.0% (exact)" in (forest_block(numbers) or "")

@@ -13,7 +13,7 @@ import numpy as np
 from mutbot.config import Judge
 from mutbot.guardrails import Headroom, check_all, memory_veto
 from mutbot.metric_math import d_interval, deltas, threshold, to_change, to_d
-from mutbot.metrics import METRICS, median, relative_change
+from mutbot.metrics import METRICS, median
 from mutbot.noise_rules import noise_floor, pairs_to_settle, plain_spread, robust_spread
 from mutbot.results import Comparison, Finding, Gate, GuardrailCheck, Judgement, Pair, Verdict
 from mutbot.risk import Assessment
@@ -76,7 +76,7 @@ def compare(pairs: list[Pair], metric: str, alpha: float) -> Comparison:
             pairs_better=0,
         )
     if METRICS[metric].exact:
-        return _exact(pairs, metric, base, cand)
+        return _exact(pairs, metric, base, cand, float(np.median(d)))
     test = paired_test(d, alpha)
     ends = sorted((to_change(metric, test.low), to_change(metric, test.high)))
     return Comparison(
@@ -92,22 +92,20 @@ def compare(pairs: list[Pair], metric: str, alpha: float) -> Comparison:
     )
 
 
-def _exact(pairs: list[Pair], metric: str, base: float, cand: float) -> Comparison:
+def _exact(pairs: list[Pair], metric: str, base: float, cand: float, d: float) -> Comparison:
     """A property of the built image, the same in every trial of a side: the change is what it
     is, its interval a point, and p is 0 when it is better, 1 when it is not (no sampling)."""
-    change = relative_change(metric, base, cand)
-    better = not math.isnan(change) and change > 0
-    own = -change if METRICS[metric].better == "lower" else change  # the metric's own direction
+    change = to_change(metric, d)
     return Comparison(
         metric=metric,
         pairs=len(pairs),
         baseline=base,
         candidate=cand,
-        change=own,
-        ci_low=own,
-        ci_high=own,
-        p_value=math.nan if math.isnan(change) else (0.0 if better else 1.0),
-        pairs_better=len(pairs) if better else 0,
+        change=change,
+        ci_low=change,
+        ci_high=change,
+        p_value=0.0 if d > 0 else 1.0,
+        pairs_better=len(pairs) if d > 0 else 0,
     )
 
 

@@ -232,13 +232,8 @@ def test_an_unknown_setting_gets_the_close_names(world: World, tmp_path: Path) -
 # -- /mutate rebench -----------------------------------------------------------------------
 
 
-def test_rebench_updates_the_body_and_branch_of_the_same_pull_request(
-    world: World, tmp_path: Path
-) -> None:
-    number, fp = one_pr(world)
-    old = world.fake.pull(number)
-    base = world.commit_on_main("NOTES", "the base moved\n")
-
+def rebench(world: World, tmp_path: Path, number: int) -> None:
+    """A maintainer's `/mutate rebench` on pull request `number`, measured by the script."""
     act(
         world,
         tmp_path,
@@ -246,6 +241,16 @@ def test_rebench_updates_the_body_and_branch_of_the_same_pull_request(
         comment(world, "/mutate rebench", number),
         scripted(world.checkout),
     )
+
+
+def test_rebench_updates_the_body_and_branch_of_the_same_pull_request(
+    world: World, tmp_path: Path
+) -> None:
+    number, fp = one_pr(world)
+    old = world.fake.pull(number)
+    base = world.commit_on_main("NOTES", "the base moved\n")
+
+    rebench(world, tmp_path, number)
 
     assert len(world.fake.calls("POST", r".*/pulls$")) == 1, "no second pull request"
     pull = world.fake.pull(number)
@@ -267,13 +272,7 @@ def test_rebench_of_a_change_that_no_longer_applies_leaves_it_alone(
     ini = (world.checkout / "config" / "server.ini").read_text()
     base = world.commit_on_main("config/server.ini", ini.replace("threads = 1", "threads = 2"))
 
-    act(
-        world,
-        tmp_path,
-        "issue_comment",
-        comment(world, "/mutate rebench", number),
-        scripted(world.checkout),
-    )
+    rebench(world, tmp_path, number)
 
     reply = world.fake.comments_on(number)[-1]
     assert f"this change no longer applies at {base[:7]}" in reply

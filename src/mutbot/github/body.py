@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -179,3 +180,12 @@ def read_marker(body: str | None) -> dict[str, Any] | None:
     except ValueError:
         return None
     return data if isinstance(data, dict) else None
+
+
+_FINGERPRINT = re.compile(r"[0-9a-f]{12}")
+
+
+def marker_fingerprint(body: str | None) -> str | None:
+    """The candidate a mutbot pull request's marker names; None when it names none validly."""
+    found = (read_marker(body) or {}).get("fingerprint")
+    return found if isinstance(found, str) and _FINGERPRINT.fullmatch(found) else None

@@ -20,7 +20,7 @@ from typing import Any
 
 from mutbot.conflicts import from_data
 from mutbot.errors import GitHubError
-from mutbot.github.body import read_marker
+from mutbot.github.body import marker_fingerprint, read_marker
 from mutbot.github.client import GitHub
 from mutbot.github.dashboard import setting_id
 from mutbot.github.payload import quote
@@ -36,7 +36,6 @@ from mutbot.results import RunResult
 # slug its pull request's branch already has, so publishing finds that pull request
 Mutate = Callable[[str, Mapping[str, str]], tuple[RunResult, list[Published]]]
 Log = Callable[[str], None]
-_FINGERPRINT = re.compile(r"[0-9a-f]{12}")
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")  # as mutbot.candidates.slugify writes them
 
 
@@ -56,12 +55,12 @@ def mutbot_pull(gh: GitHub, number: int, command: str) -> tuple[PullInfo, dict[s
     mutbot's proposals."""
     pull = gh.pull(number)
     data = read_marker(pull.body) or {}
-    fp = data.get("fingerprint")
-    if not pull.head.startswith("mutbot/") or not isinstance(fp, str):
+    if not pull.head.startswith("mutbot/") or not isinstance(data.get("fingerprint"), str):
         raise NotMutbotPull(
             f"#{number} is not a pull request mutbot proposed: `{command}` works only on one"
         )
-    if not _FINGERPRINT.fullmatch(fp):
+    fp = marker_fingerprint(pull.body)
+    if fp is None:
         raise NotMutbotPull(f"#{number}: its marker names no candidate mutbot knows")
     return pull, data, fp
 

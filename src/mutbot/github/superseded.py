@@ -5,13 +5,12 @@ run measures the setting again on the new base, where a fresh candidate may stan
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 
 from mutbot.conflicts import Footprint, conflict, footprint, from_data
 from mutbot.errors import GitHubError
 from mutbot.feedback import sync_outcomes
-from mutbot.github.body import read_marker
+from mutbot.github.body import marker_fingerprint, read_marker
 from mutbot.github.client import GitHub
 from mutbot.github.remote import Remote
 from mutbot.github.types import PullInfo
@@ -21,7 +20,6 @@ from mutbot.ledger.views import fold
 from mutbot.report import defuse
 
 Log = Callable[[str], None]
-_FINGERPRINT = re.compile(r"[0-9a-f]{12}")
 
 
 def sync(ledger: Ledger, gh: GitHub, remote: Remote, log: Log) -> list[Entry]:
@@ -34,8 +32,7 @@ def sync(ledger: Ledger, gh: GitHub, remote: Remote, log: Log) -> list[Entry]:
 
 
 def fingerprint_of(pull: PullInfo) -> str | None:
-    found = (read_marker(pull.body) or {}).get("fingerprint")
-    return found if isinstance(found, str) and _FINGERPRINT.fullmatch(found) else None
+    return marker_fingerprint(pull.body)
 
 
 def touches(pull: PullInfo, ledger_diff: str | None = None) -> Footprint | None:

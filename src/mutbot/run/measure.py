@@ -137,15 +137,10 @@ def _trial(
     retry = f"-retry{attempt}" if attempt else ""
     label = f"{subject.slug}/{name}{retry}-{side}"
     try:
-        built = _cold_build(ctx, artifact, label)
-    except StageFailure as failure:
-        if not duel and (side == "baseline" or subject.candidate is None):
-            raise BaselineError(f"the baseline failed a cold build: {failure}") from failure
-        raise StageFailure(failure.stage, f"{name}: {failure.reason}") from failure
-    calm = ctx.quiet.wait()  # the previous trial's teardown, someone else's job: wait it out
-    if not calm.calm:
-        ctx.reporter.stage(subject.slug, calm.note)
-    try:
+        built = _cold_build(ctx, artifact, label)  # before the calm wait: it settles after it
+        calm = ctx.quiet.wait()  # the previous trial's teardown, someone else's job: wait it out
+        if not calm.calm:
+            ctx.reporter.stage(subject.slug, calm.note)
         trial = ctx.trials(ctx.backend, artifact, side, label, ctx.plan)
         busy = None if calm.calm else calm.note
         metrics = {**trial.metrics, **_pipeline(ctx, artifact), **built}
@@ -175,6 +170,8 @@ def _pipeline(ctx: Context, artifact: Artifact) -> dict[str, float]:
     """The image's sizes, the same for every trial of a side (exact metrics), when wanted."""
     if not set(IMAGE_METRICS) & ctx.config.objective.wanted():
         return {}
-    sizes = {"image_size_mb": artifact.image_size_mb}
-    sizes["image_compressed_mb"] = artifact.image_compressed_mb
+    sizes = {
+        "image_size_mb": artifact.image_size_mb,
+        "image_compressed_mb": artifact.image_compressed_mb,
+    }
     return {name: value for name, value in sizes.items() if value is not None}
